@@ -1,0 +1,51 @@
+"""Command-line interface: ``python -m model <command> …``.
+
+Each command lives in its own module under ``model.cli`` and provides
+``add_parser(subparsers)`` and ``run(args) -> int``. Errors the user can cause
+are ``StudioError``s: printed as one sentence, exit status 1, and a traceback
+only with ``--debug``. Usage errors exit with status 2 (argparse's convention).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from model.errors import StudioError
+
+# command name -> module under model.cli (one module per command).
+COMMANDS: dict[str, str] = {}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m model",
+        description="EfficientNet Studio backend: classify, train, evaluate and inspect EfficientNet B0-B7.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, module_name in COMMANDS.items():
+        module = importlib.import_module(f"model.cli.{module_name}")
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    # Accept --debug anywhere, not only before the command.
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
+    args = parser.parse_args(argv)
+    args.debug = debug
+    try:
+        return int(args.run(args) or 0)
+    except StudioError as e:
+        if debug:
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

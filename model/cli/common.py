@@ -1,0 +1,46 @@
+"""Helpers shared by the CLI commands: common flags, JSON output, progress on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from model.device import DEVICE_CHOICES
+
+
+def add_device_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", default="auto", help=f"compute device: {', '.join(DEVICE_CHOICES)} (default: auto)")
+
+
+def add_json_flag(parser: argparse.ArgumentParser, what: str = "results") -> None:
+    parser.add_argument("--json", action="store_true", help=f"print {what} as JSON")
+
+
+def print_json(obj: Any) -> None:
+    print(json.dumps(obj, ensure_ascii=False), flush=True)
+
+
+class ProgressBar:
+    """A one-line text progress bar on stderr, shown only when stderr is a terminal."""
+
+    def __init__(self, total: int, label: str = "", min_total: int = 2, stream=None) -> None:
+        self.stream = stream or sys.stderr
+        self.total = max(1, total)
+        self.label = label
+        self.enabled = total >= min_total and getattr(self.stream, "isatty", lambda: False)()
+
+    def update(self, done: int, suffix: str = "") -> None:
+        if not self.enabled:
+            return
+        width = 30
+        filled = int(width * min(done, self.total) / self.total)
+        bar = "█" * filled + "·" * (width - filled)
+        self.stream.write(f"\r{self.label} {bar} {done}/{self.total} {suffix}".rstrip() + "\033[K")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
