@@ -41,8 +41,9 @@ class SpatialMap:
     scaling. ``image`` is ``raw`` bilinearly upsampled to the model input size
     and min-max normalised to [0, 1] per map (each block has its own scale,
     because channel counts and activation magnitudes differ along depth);
-    ``vmin``/``vmax`` are the raw values that 0 and 1 of ``image`` stand for,
-    for a legend.
+    ``vmin``/``vmax`` are the values of the upsampled map that 0 and 1 of
+    ``image`` stand for, for a legend (within the raw range; an isolated peak
+    cell is softened by the bilinear blend).
     """
 
     kind: str  # "se", "change" or "gradcam"
@@ -66,8 +67,9 @@ class SpatialMap:
 
 
 def make_spatial_map(raw: torch.Tensor, size: tuple[int, int], kind: str, block: BlockInfo | None) -> SpatialMap:
+    # Normalise after upsampling (as grad-cam does): bilinear never overshoots, but an
+    # isolated peak cell is blended with its neighbours, so the range can shrink a little.
     scaled, lo, hi = normalise(upsample(raw, size).numpy())
-    # The range of the upsampled map equals that of the raw grid (bilinear never overshoots).
     return SpatialMap(kind, block, raw.float().numpy().astype(np.float32, copy=True), scaled, lo, hi)
 
 
