@@ -94,6 +94,7 @@ class ClassComparison:
     def save_npz(self, path: str | os.PathLike) -> Path:
         """Write the comparison as an npz that ``np.load`` reads without pickle."""
         path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {
             "class_names": np.array(self.class_names, dtype=str),
             "counts": np.array(self.counts, np.int64),

@@ -12,27 +12,9 @@ from model.attention import SERecorder, analyse_image, analyse_tensor, se_blocks
 from model.errors import ImageError
 from model.network import build_model
 from model.variants import get_variant
+from tests.model.attention_models import calibrated_b0, hook_count
 
 EXPECTED_BLOCKS = {"b0": 16, "b1": 23, "b2": 23, "b3": 26, "b4": 32, "b5": 39, "b6": 45, "b7": 55}
-
-
-def calibrated_b0(num_classes: int = 6, seed: int = 0) -> nn.Module:
-    """Random B0 whose BatchNorm statistics come from random images.
-
-    With fresh running statistics (mean 0, variance 1) activations shrink to
-    ~1e-6 by the last stage and every class scores alike; a few train-mode
-    passes make the random network behave like a trained one numerically.
-    """
-    torch.manual_seed(seed)
-    model = build_model("b0", num_classes=num_classes)
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.momentum = None  # cumulative average over the calibration passes
-    model.train()
-    with torch.no_grad():
-        for _ in range(2):
-            model(torch.randn(8, 3, 64, 64))
-    return model.eval()
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +25,6 @@ def b0():
 @pytest.fixture(scope="module")
 def batch():
     return torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(1))
-
-
-def hook_count(model: nn.Module) -> int:
-    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules())
 
 
 @pytest.mark.parametrize("variant", list(EXPECTED_BLOCKS))
