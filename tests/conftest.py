@@ -21,9 +21,10 @@ from PIL import Image  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def _isolated_torch_home(tmp_path, monkeypatch):
-    """Point torch's hub cache at an empty temporary folder for every test."""
+    """Point torch's hub cache and the app's graph cache at empty temporary folders for every test."""
     home = tmp_path / "torch-home"
     monkeypatch.setenv("TORCH_HOME", str(home))
+    monkeypatch.setenv("EFFICIENTNET_STUDIO_CACHE", str(tmp_path / "studio-cache"))
     return home
 
 

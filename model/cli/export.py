@@ -1,0 +1,31 @@
+"""``python -m model export BUNDLE --format onnx|torchscript --out FILE``."""
+
+from __future__ import annotations
+
+import argparse
+
+from model.cli.common import add_json_flag, print_json
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="export a fine-tuned bundle to ONNX or TorchScript",
+                       description="Export a bundle to a file that runs without this app, and verify it.")
+    p.add_argument("bundle", metavar="BUNDLE", help="a model bundle (model.pt) from `train`")
+    p.add_argument("--format", required=True, choices=["onnx", "torchscript"], help="file format")
+    p.add_argument("--out", required=True, metavar="FILE", help="where to write the exported model")
+    add_json_flag(p, "the export report")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from model.export import export_bundle
+
+    report = export_bundle(args.bundle, args.format, args.out)
+    if args.json:
+        print_json({"path": str(report.path), "format": report.format,
+                    "max_abs_diff": report.max_abs_diff, "metadata": report.metadata})
+    else:
+        runtime = "ONNX Runtime" if report.format == "onnx" else "TorchScript"
+        print(f"wrote {report.path} ({report.format}); checked in {runtime}: "
+              f"max probability difference {report.max_abs_diff:.2e}")
+    return 0
