@@ -25,8 +25,8 @@ def font(size: int = 12) -> ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
 
 
-# Pillow's bundled font has no "×"; draw a plain "x" instead of a missing-glyph box.
-_SUBSTITUTES = str.maketrans({"×": "x"})
+# Pillow's bundled font has no "×" (a plain "x" beats a missing-glyph box) and a 2-px space at small sizes.
+_SUBSTITUTES = str.maketrans({"×": "x", " ": "  "})
 
 
 def draw_text(draw: ImageDraw.ImageDraw, xy, text: str, size: int = 12, **kwargs) -> None:
