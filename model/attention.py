@@ -115,7 +115,7 @@ class AttentionResult:
 
     blocks: list[BlockInfo]  # depth order; grid filled in
     excitations: list[np.ndarray]  # per block: [N, C] float32 gates s in (0, 1)
-    inputs: list[torch.Tensor] | None  # per block: SE input U [N, C, h, w] (CPU float32); None if not kept
+    inputs: list[np.ndarray] | None  # per block: SE input U [N, C, h, w] float32; None if not kept
     logits: np.ndarray  # [N, K]
     target_classes: list[int]  # the class Grad-CAM explains, per image
     gradcam: np.ndarray | None  # [N, h, w] Grad-CAM at model.features[-1] after ReLU, unnormalised
@@ -163,7 +163,8 @@ class AttentionResult:
             if self.inputs is None:
                 raise ValueError("spatial maps need the SE inputs: analyse with keep_inputs=True")
             s = torch.from_numpy(self.excitations[depth][i : i + 1])
-            raw = se_spatial_map(s, self.inputs[depth][i : i + 1], centred=kind == "change")[0]
+            u = torch.from_numpy(self.inputs[depth][i : i + 1])
+            raw = se_spatial_map(s, u, centred=kind == "change")[0]
             self._cache[key] = make_spatial_map(raw, self.input_size, kind, self.blocks[depth])
         return self._cache[key]
 
@@ -204,6 +205,10 @@ def analyse_tensor(
     for the pass and its previous mode restored afterwards. Hooks are removed
     even if the pass raises. ``target_classes`` picks the class Grad-CAM
     explains per image (default: the predicted class).
+
+    Memory: the kept SE inputs U take about 9 MiB per image for B0 at 224 px,
+    75 MiB for B4 at 380 px and 470 MiB for B7 at 600 px. With
+    ``keep_inputs=False`` only the gates are kept (spatial maps then raise).
     """
     _check_efficientnet(model)
     param = next(model.parameters())
@@ -229,7 +234,7 @@ def analyse_tensor(
     return AttentionResult(
         blocks=list(recorder.blocks),
         excitations=[s.numpy() for s in recorder.excitations],
-        inputs=list(recorder.inputs) if keep_inputs else None,
+        inputs=[u.numpy() for u in recorder.inputs] if keep_inputs else None,
         logits=logits.float().cpu().numpy(),
         target_classes=[int(c) for c in targets],
         gradcam=cam_np,

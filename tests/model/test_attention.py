@@ -109,7 +109,7 @@ def test_records_match_a_manual_recomputation(b0, batch):
             se_at = next(k for k, layer in enumerate(layers) if isinstance(layer, SqueezeExcitation))
             u = nn.Sequential(*layers[:se_at])(block_inputs[depth])
             s = layers[se_at]._scale(u).flatten(1)
-            np.testing.assert_allclose(result.inputs[depth].numpy(), u.numpy(), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(result.inputs[depth], u.numpy(), rtol=1e-5, atol=1e-6)
             np.testing.assert_allclose(result.excitations[depth], s.numpy(), rtol=1e-5, atol=1e-6)
             manual = torch.relu((s[:, :, None, None] * u).sum(1))[1]
             np.testing.assert_allclose(result.spatial_map(depth, i=1).raw, manual.numpy(), rtol=1e-4, atol=1e-5)
@@ -154,7 +154,7 @@ def test_one_spatial_map_per_block_normalised_and_cached(b0, batch):
 def test_what_se_changed_uses_centred_gates(b0, batch):
     result = analyse_tensor(b0, batch)
     s = torch.from_numpy(result.excitations[5][:1])
-    u = result.inputs[5][:1]
+    u = torch.from_numpy(result.inputs[5][:1])
     expected = torch.relu(((s - s.mean()).view(1, -1, 1, 1) * u).sum(1))[0]
     changed = result.spatial_map(5, kind="change")
     np.testing.assert_allclose(changed.raw, expected.numpy(), rtol=1e-4, atol=1e-5)
