@@ -27,6 +27,12 @@ def batch():
     return torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(1))
 
 
+@pytest.fixture(scope="module")
+def result(b0, batch):
+    """One analysis shared by the read-only tests (views are cached on it, which they may observe)."""
+    return analyse_tensor(b0, batch)
+
+
 @pytest.mark.parametrize("variant", list(EXPECTED_BLOCKS))
 def test_block_count_per_variant(variant):
     with torch.device("meta"):  # no weights allocated: B7 is read in milliseconds
@@ -37,8 +43,7 @@ def test_block_count_per_variant(variant):
     assert blocks[0].stage == 1 and blocks[-1].stage == 7
 
 
-def test_block_names_after_a_forward_pass(b0, batch):
-    result = analyse_tensor(b0, batch)
+def test_block_names_after_a_forward_pass(b0, result):
     names = [b.name for b in result.blocks]
     assert names[0] == "stage 1 · block 1 · 32 ch · 32×32"
     assert "stage 4 · block 2 · 480 ch · 4×4" in names
@@ -49,8 +54,7 @@ def test_block_names_after_a_forward_pass(b0, batch):
     assert se_blocks(b0)[0].name == "stage 1 · block 1 · 32 ch"
 
 
-def test_shapes_gate_range_and_logits(b0, batch):
-    result = analyse_tensor(b0, batch)
+def test_shapes_gate_range_and_logits(b0, batch, result):
     assert result.num_blocks == 16 and result.batch_size == 2
     for block, s, u in zip(result.blocks, result.excitations, result.inputs):
         assert s.shape == (2, block.channels) and s.dtype == np.float32
@@ -137,8 +141,7 @@ def test_recorded_input_is_a_copy_that_in_place_ops_cannot_change():
     torch.testing.assert_close(rec.inputs[0], original)  # … and the record kept the values the SE saw
 
 
-def test_one_spatial_map_per_block_normalised_and_cached(b0, batch):
-    result = analyse_tensor(b0, batch)
+def test_one_spatial_map_per_block_normalised_and_cached(result):
     maps = result.spatial_maps(i=0)
     assert len(maps) == result.num_blocks
     for block, m in zip(result.blocks, maps):
@@ -151,8 +154,7 @@ def test_one_spatial_map_per_block_normalised_and_cached(b0, batch):
     assert result.spatial_map(3) is result.spatial_map(3)  # a slider revisiting a block pays nothing
 
 
-def test_what_se_changed_uses_centred_gates(b0, batch):
-    result = analyse_tensor(b0, batch)
+def test_what_se_changed_uses_centred_gates(result):
     s = torch.from_numpy(result.excitations[5][:1])
     u = torch.from_numpy(result.inputs[5][:1])
     expected = torch.relu(((s - s.mean()).view(1, -1, 1, 1) * u).sum(1))[0]
@@ -188,8 +190,7 @@ def test_gradcam_agrees_with_the_grad_cam_package(b0):
     b0.zero_grad(set_to_none=True)
 
 
-def test_gate_map_layout_and_hover_lookup(b0, batch):
-    result = analyse_tensor(b0, batch)
+def test_gate_map_layout_and_hover_lookup(result):
     gates = result.gate_map(i=1)
     assert gates.values.shape == (16, 1152) and gates.order == "sorted"
     for row, block in enumerate(result.blocks):
@@ -208,8 +209,8 @@ def test_gate_map_layout_and_hover_lookup(b0, batch):
     assert plain.cell_at_pixel(640, 0, 640, 160) is None
 
 
-def test_spatial_map_hover_value(b0, batch):
-    m = analyse_tensor(b0, batch).spatial_map(2)  # 16×16 grid shown at 64×64
+def test_spatial_map_hover_value(result):
+    m = result.spatial_map(2)  # 16×16 grid shown at 64×64
     assert m.grid_cell(63.9, 0) == (0, 15)
     assert m.value_at(9, 5) == pytest.approx(float(m.raw[1, 2]))
 
