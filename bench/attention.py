@@ -26,15 +26,21 @@ from model.network import build_model  # noqa: E402
 from model.variants import get_variant  # noqa: E402
 
 
-def best_seconds(fn, reps: int) -> float:
-    fn()  # warm-up: first-call allocations and kernel selection
-    times = []
+def best_seconds(fns: dict, reps: int) -> dict[str, float]:
+    """Best time of each function over ``reps`` interleaved rounds.
+
+    Interleaving gives every function the same share of disturbances from
+    other processes, and the minimum is the least disturbed run.
+    """
+    for fn in fns.values():
+        fn()  # warm-up: first-call allocations and kernel selection
+    best = {name: float("inf") for name in fns}
     for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    # The minimum is the least disturbed by other processes on a shared machine.
-    return min(times)
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
 
 
 def bench_variant(name: str, reps: int) -> None:
@@ -46,9 +52,15 @@ def bench_variant(name: str, reps: int) -> None:
         with torch.no_grad():
             model(x)
 
-    base = best_seconds(plain, reps)
-    no_cam = best_seconds(lambda: analyse_tensor(model, x, with_gradcam=False), reps)
-    with_cam = best_seconds(lambda: analyse_tensor(model, x), reps)
+    best = best_seconds(
+        {
+            "plain": plain,
+            "no_cam": lambda: analyse_tensor(model, x, with_gradcam=False),
+            "with_cam": lambda: analyse_tensor(model, x),
+        },
+        reps,
+    )
+    base, no_cam, with_cam = best["plain"], best["no_cam"], best["with_cam"]
 
     result: AttentionResult = analyse_tensor(model, x)
     start = time.perf_counter()
@@ -74,7 +86,10 @@ def bench_variant(name: str, reps: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="B0 only, 3 repetitions")
+    parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     for name in ("b0",) if args.quick else ("b0", "b4"):
         bench_variant(name, 3 if args.quick else 5)
 

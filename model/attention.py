@@ -214,7 +214,8 @@ def analyse_tensor(
     param = next(model.parameters())
     x = x.to(param.device, torch.float32)
     was_training = model.training
-    model.eval()
+    if was_training:  # eval() walks every module: skip it when there is nothing to switch
+        model.eval()
     recorder = SERecorder(model, keep_inputs=keep_inputs)
     try:
         with recorder, torch.no_grad():
@@ -228,7 +229,8 @@ def analyse_tensor(
             targets = target_classes or logits.argmax(dim=1).tolist()
             cam_np = None
     finally:
-        model.train(was_training)
+        if was_training:
+            model.train()
     if not recorder.complete:
         raise RuntimeError("not every SE block ran during the forward pass")
     return AttentionResult(

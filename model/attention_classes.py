@@ -182,12 +182,14 @@ def class_comparison(
 
 def _record_batch(model: nn.Module, recorder: SERecorder, x: torch.Tensor) -> None:
     was_training = model.training
-    model.eval()
+    if was_training:
+        model.eval()
     try:
         with recorder, torch.no_grad():
             model(x)
     finally:
-        model.train(was_training)
+        if was_training:
+            model.train()
 
 
 def _finish(root, classes, blocks, stats: ClassExcitationStats, skipped) -> ClassComparison:

@@ -225,3 +225,14 @@ def test_analyse_image_from_a_file_and_a_bad_file(b0, image_factory, tmp_path):
     bad.write_bytes(b"not really a jpeg")
     with pytest.raises(ImageError):
         analyse_image(b0, bad, preprocessing=prep)
+
+
+def test_a_model_in_training_mode_is_analysed_in_eval_mode_and_restored(b0, batch):
+    expected = analyse_tensor(b0, batch)
+    b0.train()
+    try:
+        result = analyse_tensor(b0, batch)
+        assert b0.training  # put back as it was
+    finally:
+        b0.eval()
+    np.testing.assert_array_equal(result.logits, expected.logits)  # dropout and batch statistics were off
