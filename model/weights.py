@@ -28,8 +28,8 @@ import torch
 
 from model.bundle import bundle_from_dict, is_bundle_dict, read_torch_file
 from model.errors import DownloadCancelled, StudioError, WeightsError, WeightsOfflineError
-from model.weights_check import check_state_dict, head_shape
 from model.variants import Preprocessing, Variant, get_variant
+from model.weights_check import check_state_dict, head_shape
 
 ProgressCallback = Callable[[int, "int | None"], None]
 

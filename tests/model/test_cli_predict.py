@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import torch
 from model.cli import main
 from model.errors import BundleError
 from model.network import build_empty_model
+from model import weights
 from model.weights import imagenet_cache_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -159,3 +161,14 @@ def test_many_files_show_a_progress_bar_on_a_terminal_only(image_factory, tmp_pa
     assert len(stdout.splitlines()) == 9 and "\r" not in stdout
     assert main(["predict", str(tmp_path / "many"), "--weights", "random", "--json", "--device", "cpu"]) == 0
     assert "Classifying" not in capsys.readouterr().err
+
+
+def test_no_weights_offline_exits_1_saying_what_to_do(photo_folder, monkeypatch, capsys):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}/efficientnet_b0_rwightman-7f5810bc.pth"
+    monkeypatch.setattr(weights, "imagenet_url", lambda variant: closed)
+    assert main(["predict", str(photo_folder), "--device", "cpu"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: Cannot download the ImageNet weights") and err.count("\n") == 1
+    assert "--weights random" in err and "import a weights file" in err
