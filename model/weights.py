@@ -245,7 +245,7 @@ def load_imagenet_weights(
     try:
         wf = load_weights_file(path, v)
     except WeightsError as e:
-        raise WeightsError(f"The cached ImageNet weights are unusable ({e}); delete {path} to download them again.") from None
+        raise WeightsError(f"The cached ImageNet weights are unusable ({str(e).rstrip('.')}); delete {path} to download them again.") from None
     if wf.num_classes != 1000:
         raise WeightsError(f"The cached ImageNet weights {path} have {wf.num_classes} classes, not 1000; delete the file to download it again.")
     return wf
@@ -262,7 +262,11 @@ def import_weights_file(path: str | os.PathLike, variant: str | Variant) -> Path
 
     v = _variant(variant)
     wf = load_weights_file(path, v)
-    if wf.is_bundle or wf.num_classes != 1000:
+    if wf.is_bundle:
+        raise WeightsError(
+            f"{path}: is a fine-tuned model bundle, not ImageNet weights; open it as a model (--model FILE) instead."
+        )
+    if wf.num_classes != 1000:
         raise WeightsError(
             f"{path}: has {wf.num_classes} classes, not ImageNet's 1000, so it cannot stand in for the ImageNet "
             "weights; open it as a model (--model FILE) or use it with --weights FILE instead."

@@ -213,6 +213,14 @@ def test_partial_and_foreign_state_dicts_are_clear_errors(tmp_path):
         load_classifier("b0", tmp_path / "list.pth")
 
 
+def test_a_damaged_cached_file_says_to_delete_it():
+    path = W.imagenet_cache_path("b0")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"half a download")
+    with pytest.raises(WeightsError, match="cached ImageNet weights are unusable .*delete"):
+        load_classifier("b0", "imagenet")
+
+
 def test_a_damaged_or_missing_file_is_a_clear_error(tmp_path):
     good = tmp_path / "good.pth"
     torch.save(fake_state("b0"), good)
@@ -273,4 +281,7 @@ def test_import_puts_a_valid_file_in_the_cache_and_refuses_others(tmp_path):
         W.import_weights_file(ten, "b1")
     with pytest.raises(WeightsError, match="EfficientNet-B0, not EfficientNet-B1"):
         W.import_weights_file(src, "b1")
+    bundle = Bundle(fake_state("b0"), "b0", [f"c{i}" for i in range(1000)], 64, get_variant("b0").eval_preprocessing)
+    with pytest.raises(WeightsError, match="fine-tuned model bundle"):
+        W.import_weights_file(save_bundle(bundle, tmp_path / "b.pt"), "b0")
     assert not W.is_imagenet_cached("b1")
