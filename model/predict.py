@@ -2,10 +2,10 @@
 
 ``Predictor`` wraps a ``Classifier`` placed on a device. It decodes files on a
 small thread pool while the previous batch runs through the network, infers in
-batches under ``torch.inference_mode()`` (channels_last where the device policy
-says so) and returns one ``Prediction`` per input path, in input order. A file
-that cannot be read gives a ``Prediction`` with ``error`` set; the other files
-are still classified.
+batches on the fastest runtime for the device (``model.runtime``: ONNX Runtime
+on a CPU, torch with channels_last/autocast on a GPU) and returns one
+``Prediction`` per input path, in input order. A file that cannot be read
+gives a ``Prediction`` with ``error`` set; the other files are still classified.
 """
 
 from __future__ import annotations
@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 import torch
-from torch import nn
-
 from model.classifier import Classifier, load_classifier
 from model.decode import Decoder, DecodedImage, ThreadedDecoder
-from model.device import SpeedPolicy, resolve_device, speed_policy
+from model.device import resolve_device, speed_policy
 from model.errors import StudioError
+from model.runtime import Runner, make_runner
 from model.weights import ProgressCallback
 
 
@@ -42,22 +41,6 @@ class Prediction:
         return self.error is None
 
 
-def _placed_model(classifier: Classifier, device: torch.device, policy: SpeedPolicy) -> nn.Module:
-    """The classifier's network on ``device`` in the policy's memory format.
-
-    The predictor keeps its own module (sharing unconverted tensors) so moving
-    it, or hooks that other code puts on ``classifier.model``, never affect the other side.
-    """
-    from model.network import build_empty_model, num_classes_of
-
-    if device.type == "cpu" and not policy.channels_last:
-        return classifier.model
-    net = build_empty_model(classifier.variant, num_classes_of(classifier.model))
-    net.load_state_dict(classifier.model.state_dict(), assign=True)
-    memory_format = torch.channels_last if policy.channels_last else torch.preserve_format
-    return net.to(device=device, memory_format=memory_format).eval()
-
-
 class Predictor:
     """Classify image files with an EfficientNet: ImageNet, random or a user's weights, or a bundle."""
 
@@ -69,28 +52,38 @@ class Predictor:
         *,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
+        runtime: str = "auto",
     ) -> None:
         dev = resolve_device(device)  # an unavailable device fails before any loading
-        self._attach(load_classifier(variant, weights, progress=progress, cancel=cancel), dev)
+        self._attach(load_classifier(variant, weights, progress=progress, cancel=cancel), dev, runtime)
 
     @classmethod
-    def from_bundle(cls, path: str | os.PathLike, device: str | torch.device = "auto") -> "Predictor":
+    def from_bundle(
+        cls, path: str | os.PathLike, device: str | torch.device = "auto", runtime: str = "auto"
+    ) -> "Predictor":
         """A predictor for a fine-tuned model bundle (its own classes and preprocessing)."""
         dev = resolve_device(device)
-        return cls.from_classifier(load_classifier(bundle=path), dev)
+        return cls.from_classifier(load_classifier(bundle=path), dev, runtime)
 
     @classmethod
-    def from_classifier(cls, classifier: Classifier, device: str | torch.device = "auto") -> "Predictor":
-        """A predictor around an already loaded classifier (left unchanged, on the CPU)."""
+    def from_classifier(
+        cls, classifier: Classifier, device: str | torch.device = "auto", runtime: str = "auto"
+    ) -> "Predictor":
+        """A predictor around an already loaded classifier (left unchanged, on the CPU).
+
+        ``runtime`` is "auto" (ONNX Runtime on a CPU, torch elsewhere), "torch" or "onnx".
+        """
         self = cls.__new__(cls)
-        self._attach(classifier, resolve_device(device))
+        self._attach(classifier, resolve_device(device), runtime)
         return self
 
-    def _attach(self, classifier: Classifier, device: torch.device) -> None:
+    def _attach(self, classifier: Classifier, device: torch.device, runtime: str) -> None:
         self.classifier = classifier
         self.device = device
         self.policy = speed_policy(device)
-        self.model = _placed_model(classifier, device, self.policy)
+        self.runner: Runner = make_runner(
+            classifier.model, classifier.variant.name, device, classifier.preprocessing.crop_size, runtime
+        )
         self.decoder: Decoder = ThreadedDecoder(classifier.preprocessing, workers=max(1, self.policy.loader_workers))
 
     @property
@@ -154,17 +147,6 @@ class Predictor:
 
     def _top_k(self, batch: torch.Tensor, k: int) -> tuple[list[list[float]], list[list[int]]]:
         """Softmax probabilities of the ``k`` best classes per image, descending."""
-        try:
-            with torch.inference_mode():
-                if self.policy.pin_memory:
-                    batch = batch.pin_memory()
-                x = batch.to(self.device, non_blocking=True)
-                if self.policy.channels_last:
-                    x = x.contiguous(memory_format=torch.channels_last)
-                probs = self.model(x).float().softmax(dim=1)
-                top = probs.topk(k, dim=1)
-                return top.values.cpu().tolist(), top.indices.cpu().tolist()
-        except torch.cuda.OutOfMemoryError:  # the same class as torch.OutOfMemoryError
-            raise StudioError(
-                f"Out of memory on {self.device} for a batch of {len(batch)} images; use a smaller batch size or the CPU."
-            ) from None
+        logits = torch.from_numpy(self.runner(batch))
+        top = logits.softmax(dim=1).topk(k, dim=1)
+        return top.values.tolist(), top.indices.tolist()

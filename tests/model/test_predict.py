@@ -104,10 +104,10 @@ def test_a_batch_equals_one_by_one(predictor, image_factory):
 
 
 def test_the_predictor_leaves_the_classifier_untouched(classifier, predictor):
-    assert predictor.model is not classifier.model
     weight = classifier.model.features[0][0].weight
     assert weight.device.type == "cpu" and weight.is_contiguous()
     assert predictor.class_names is classifier.class_names and predictor.device == torch.device("cpu")
+    assert predictor.runner.name == "onnx"  # the fast CPU runtime is the default there
 
 
 def test_from_bundle_uses_the_bundles_classes_and_preprocessing(tmp_path, image_factory):
@@ -143,8 +143,9 @@ def test_predictor_loads_random_weights_by_itself(image_factory):
 def test_cuda_agrees_with_the_cpu(classifier, predictor, image_factory):
     paths = _images(image_factory, 4)
     gpu = Predictor.from_classifier(classifier, device="cuda")
-    assert next(gpu.model.parameters()).device.type == "cuda"
-    assert gpu.model.features[0][0].weight.is_contiguous(memory_format=torch.channels_last)
+    assert gpu.runner.name == "torch"
+    assert next(gpu.runner.model.parameters()).device.type == "cuda"
+    assert gpu.runner.model.features[0][0].weight.is_contiguous(memory_format=torch.channels_last)
     assert next(classifier.model.parameters()).device.type == "cpu"
     for a, b in zip(gpu.predict(paths), predictor.predict(paths), strict=True):
         assert a.indices[0] == b.indices[0]
