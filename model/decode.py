@@ -44,12 +44,17 @@ class Decoder(Protocol):
     ) -> Iterator[DecodedImage]: ...
 
 
-def decode_file(path: str | os.PathLike, prep: Preprocessing) -> DecodedImage:
-    """Decode one file and preprocess it; a bad file becomes an error, never an exception."""
+def decode_file(path: str | os.PathLike, prep: Preprocessing, draft: bool = True) -> DecodedImage:
+    """Decode one file and preprocess it; a bad file becomes an error, never an exception.
+
+    With ``draft``, JPEGs decode at a reduced DCT scale (never below the resize
+    target): about twice as fast for photos, with pixels that differ slightly
+    from a full decode. Without it the result equals torchvision's recipe.
+    """
     start = time.perf_counter()
     try:
-        # JPEGs may decode at a reduced DCT scale: the resize shrinks them anyway.
-        image = load_image(path, draft_size=(prep.resize_size, prep.resize_size))
+        draft_size = (prep.resize_size, prep.resize_size) if draft else None
+        image = load_image(path, draft_size=draft_size)
         tensor, error = eval_tensor(image, prep), None
     except StudioError as e:
         tensor, error = None, str(e)
@@ -61,9 +66,10 @@ def decode_file(path: str | os.PathLike, prep: Preprocessing) -> DecodedImage:
 class ThreadedDecoder:
     """Decode files on ``workers`` threads, yielding results in input order."""
 
-    def __init__(self, preprocessing: Preprocessing, workers: int = 1) -> None:
+    def __init__(self, preprocessing: Preprocessing, workers: int = 1, draft: bool = True) -> None:
         self.preprocessing = preprocessing
         self.workers = max(1, workers)
+        self.draft = draft
 
     def decode(
         self, paths: Sequence[str | os.PathLike], cancel: threading.Event | None = None, lookahead: int = 16
@@ -74,7 +80,7 @@ class ThreadedDecoder:
         pending = iter(paths)
         try:
             for path in pending:
-                queue.append(pool.submit(decode_file, path, self.preprocessing))
+                queue.append(pool.submit(decode_file, path, self.preprocessing, self.draft))
                 if len(queue) >= max(1, lookahead):
                     break
             while queue:
@@ -84,7 +90,7 @@ class ThreadedDecoder:
                 # Keep the pool busy while the consumer runs inference on what we yield.
                 nxt = next(pending, None)
                 if nxt is not None:
-                    queue.append(pool.submit(decode_file, nxt, self.preprocessing))
+                    queue.append(pool.submit(decode_file, nxt, self.preprocessing, self.draft))
                 yield item
         finally:
             # Also runs when the consumer stops early: drop queued work, let running decodes end.
