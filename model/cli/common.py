@@ -40,6 +40,12 @@ class ProgressBar:
         self.stream.write(f"\r{self.label} {bar} {done}/{self.total} {suffix}".rstrip() + "\033[K")
         self.stream.flush()
 
+    def clear(self) -> None:
+        """Erase the bar's line so other output on the same terminal starts clean; the next update redraws it."""
+        if self.enabled:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
     def close(self) -> None:
         if self.enabled:
             self.stream.write("\n")
