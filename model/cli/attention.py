@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from model.cli.common import ProgressBar, add_device_flag, add_json_flag, print_json
+from model.cli.common import add_device_flag, add_json_flag, print_json
 from model.errors import StudioError
 from model.render import COLORMAP_NAMES, DEFAULT_COLORMAP
 from model.variants import VARIANT_NAMES
@@ -24,7 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Write per-block SE overlays, the gate map, Grad-CAM and the raw gates of one image.",
     )
     p.add_argument("image", metavar="IMAGE", help="the image to analyse")
-    p.add_argument("--variant", choices=VARIANT_NAMES, help="EfficientNet variant (default: b0)")
+    p.add_argument("--variant", type=str.lower, choices=VARIANT_NAMES, help="EfficientNet variant (default: b0)")
     p.add_argument("--weights", metavar="imagenet|random|FILE", help="weights for --variant (default: imagenet)")
     p.add_argument("--model", metavar="BUNDLE", help="a fine-tuned model bundle instead of --variant/--weights")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the PNGs and excitations.npz")
@@ -34,28 +34,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cmap", choices=COLORMAP_NAMES, default=DEFAULT_COLORMAP, help="colormap of the overlays")
     add_device_flag(p)
     add_json_flag(p, "the prediction and per-block summary")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, usage_error=p.error)
 
 
 def _load(args: argparse.Namespace):
     """The ``Classifier`` the flags ask for (``model.classifier.load_classifier``)."""
     from model.classifier import load_classifier
+    # The predict command's download notice, so both commands report a first download alike.
+    from model.cli.predict import _DownloadReporter
 
-    if args.model and (args.variant or args.weights):
-        raise StudioError("Use either --model BUNDLE or --variant/--weights, not both.")
-    bar: ProgressBar | None = None
-
-    def progress(done: int, total: int | None) -> None:
-        nonlocal bar
-        if total:
-            bar = bar or ProgressBar(total, "downloading weights")
-            bar.update(done)
-
+    if args.model:
+        return load_classifier(bundle=args.model)
+    variant = args.variant or "b0"
+    reporter = _DownloadReporter(variant)
     try:
-        return load_classifier(args.variant or "b0", args.weights or "imagenet", bundle=args.model, progress=progress)
+        return load_classifier(variant, args.weights or "imagenet", progress=reporter)
     finally:
-        if bar is not None:
-            bar.close()
+        reporter.close()
 
 
 def _target_index(target: str | None, class_names: list[str]) -> int | None:
@@ -77,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
     from model.images import load_image
     from model.render import overlay, save_png
 
+    if args.model and (args.variant or args.weights):
+        args.usage_error("--model uses the bundle's own variant and weights; leave out --variant and --weights")
     image = load_image(args.image)  # a bad file fails here, before the model is loaded
     device = resolve_device(args.device)
     classifier = _load(args)

@@ -139,3 +139,11 @@ def test_cli_end_to_end_with_a_bundle(image_factory, tmp_path):
     assert done.returncode == 0, done.stderr
     assert [c["name"] for c in json.loads(done.stdout)["classes"]] == ["blue", "red"]
     assert (tmp_path / "cmp" / "class_comparison.png").is_file()
+
+
+def test_model_and_weights_together_is_a_usage_error(fake_load, image_factory, tmp_path, capsys):
+    image = image_factory("p.png", seed=1)
+    with pytest.raises(SystemExit) as stop:
+        main(["attention", str(image), "--model", "m.pt", "--weights", "random", "--out", str(tmp_path / "o")])
+    assert stop.value.code == 2 and "--model" in capsys.readouterr().err
+    assert fake_load == []
