@@ -119,7 +119,7 @@ def labelled_heatmap(
         vrange = nice_range(float(finite.min()), float(finite.max())) if finite.size else nice_range(0, 1)
     plot_h = matrix.shape[0] * row_height
     pixels = apply_colormap(stretch(matrix, plot_h, plot_width), cmap, vrange.lo, vrange.hi)
-    label_w = max((text_size(s, 11)[0] for s in row_labels), default=0) + 8
+    label_w = max((text_size(s, 11)[0] for s in row_labels), default=0) + 14
     bar = colorbar(vrange, cmap, length=max(60, min(plot_h, 240)))
     im, draw = canvas(label_w + plot_width + 12 + bar.shape[1], max(plot_h, bar.shape[0]))
     im.paste(Image.fromarray(pixels, "RGB"), (label_w, 0))
