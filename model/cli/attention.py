@@ -40,13 +40,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def _load(args: argparse.Namespace):
     """The ``Classifier`` the flags ask for (``model.classifier.load_classifier``)."""
     from model.classifier import load_classifier
-    # The predict command's download notice, so both commands report a first download alike.
-    from model.cli.predict import _DownloadReporter
+    from model.cli.common import DownloadReporter
 
     if args.model:
         return load_classifier(bundle=args.model)
     variant = args.variant or "b0"
-    reporter = _DownloadReporter(variant)
+    reporter = DownloadReporter(variant)
     try:
         return load_classifier(variant, args.weights or "imagenet", progress=reporter)
     finally:

@@ -6,9 +6,9 @@ import argparse
 import sys
 import time
 
-from model.cli.common import ProgressBar, add_device_flag, add_json_flag, print_json
+from model.cli.common import DownloadReporter, ProgressBar, add_device_flag, add_json_flag, print_json
 from model.errors import StudioError
-from model.variants import VARIANT_NAMES, get_variant
+from model.variants import VARIANT_NAMES
 
 # Below this many files a progress bar is more flicker than help.
 PROGRESS_MIN_FILES = 8
@@ -47,33 +47,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
-class _DownloadReporter:
-    """Says on stderr that weights are being downloaded, with a bar on a terminal."""
-
-    def __init__(self, variant: str) -> None:
-        self.variant = get_variant(variant)
-        self.bar: ProgressBar | None = None
-
-    def __call__(self, done: int, total: int | None) -> None:
-        mb = 2**20
-        if self.bar is None:
-            size = f" ({total / mb:.0f} MB)" if total else ""
-            print(f"Downloading the ImageNet weights of {self.variant.title}{size}…", file=sys.stderr, flush=True)
-            self.bar = ProgressBar(max(1, round(total / mb)) if total else 0, "Downloading", min_total=1)
-        self.bar.update(int(done / mb), "MB")
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def _load_predictor(args: argparse.Namespace):
     from model.predict import Predictor
 
     if args.model:
         return Predictor.from_bundle(args.model, device=args.device)
     variant = args.variant or "b0"
-    reporter = _DownloadReporter(variant)
+    reporter = DownloadReporter(variant)
     try:
         return Predictor(variant, args.weights or "imagenet", device=args.device, progress=reporter)
     finally:
