@@ -15,7 +15,10 @@ import sys
 from model.errors import StudioError
 
 # command name -> module under model.cli (one module per command).
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "train": "train",
+    "evaluate": "evaluate",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
