@@ -83,7 +83,7 @@ class ModeData:
             seen += int(y.shape[0])
             step += 1
             now = time.perf_counter()
-            if count and (now - last_event >= STEP_EVENT_INTERVAL or seen >= total):
+            if count and (step == 1 or now - last_event >= STEP_EVENT_INTERVAL or seen >= total):
                 last_event = now
                 yield StepMetrics(epoch, step, max(steps, step), loss_sum / count, correct / count, t.schedule.lr, seen / max(now - started, 1e-9))
         if count == 0:
