@@ -122,14 +122,27 @@ def start_network(variant: str, weights: str, class_names: list[str]):
         else:
             weights = "imagenet"
     if weights == "random":
-        return build_model(variant, num_classes=len(class_names)), variant, False, "random weights", notices
-    from model.classifier import load_classifier  # written alongside; imported only when really needed
+        net = build_model(variant, num_classes=len(class_names))
+        _quiet_head(net)
+        return net, variant, False, "random weights", notices
+    from model.classifier import load_classifier  # imported only when pretrained weights are asked for
 
     clf = load_classifier(variant, weights)
     net = clf.model
     if list(clf.class_names) != list(class_names):
         replace_head(net, len(class_names))
+        _quiet_head(net)
     return net, clf.variant.name, True, clf.source, notices
+
+
+def _quiet_head(net) -> None:
+    """Start a new head near zero: torchvision's uniform(±1/√classes) on 1280 features gives logits of
+    several units, a first loss far above ln(classes), and early steps spent undoing it."""
+    from model.network import classifier_linear
+
+    head = classifier_linear(net)
+    torch.nn.init.normal_(head.weight, std=0.01)
+    torch.nn.init.zeros_(head.bias)
 
 
 def history_events(history: list[dict]) -> tuple[EpochMetrics, ...]:

@@ -104,5 +104,7 @@ def auto_batch_size(variant: str, image_size: int, device: torch.device, num_tra
     else:
         bs = int(32 / rel)
         cap = 128 if device.type == "cpu" else 64
-    bs = 1 << max(3, min(cap, max(bs, 8)).bit_length() - 1)  # a power of two in [8, cap]
+    # Small data sets learn from the number of updates: keep at least ~20 steps per epoch.
+    bs = min(bs, cap, max(8, num_train // 20))
+    bs = 1 << (max(bs, 8).bit_length() - 1)  # a power of two in [8, cap]
     return max(2, min(bs, num_train))

@@ -296,6 +296,7 @@ def test_auto_batch_size_fits_the_device_and_the_data():
     assert auto_batch_size("b0", 224, cpu, 10_000) == 32
     assert auto_batch_size("b0", 32, cpu, 10_000) == 128
     assert auto_batch_size("b7", 600, cpu, 10_000) == 8
+    assert auto_batch_size("b0", 32, cpu, 1000) == 32  # at least ~20 steps per epoch on small data
     assert auto_batch_size("b0", 224, cpu, 5) == 5
 
 
