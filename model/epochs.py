@@ -46,6 +46,11 @@ class ModeData:
     def __init__(self, trainer: "Trainer") -> None:
         self.t = trainer
         self.control = trainer.control
+        self.loader = None
+
+    def close(self) -> None:
+        """Let go of loader worker processes (persistent ones would otherwise outlive the run)."""
+        self.loader = None
 
     def pause_point(self, epoch: int, step: int) -> Iterator[object]:
         if self.control.paused:
@@ -113,7 +118,6 @@ class FullModeData(ModeData):
         self.train_active = list(range(len(self.train)))
         self.val_active = list(range(len(self.val)))
         self.sampler = SubsetSampler(self.train_active, shuffle=True, seed=int(t.settings["seed"]))
-        self.loader = None
 
     def prepare(self) -> Iterator[object]:
         budget, done, total = memory_budget_bytes(), 0, len(self.val) + len(self.train)

@@ -116,7 +116,7 @@ def evaluate(
     from model.data import scan_dataset
     from model.device import resolve_device, speed_policy
     from model.loaders import ImageSamples, SubsetSampler, decode_for_eval, make_loader
-    from model.loop import BatchSize, Stepper, run_in_chunks
+    from model.loop import BatchSize, Stepper, cpu_threads_beside, run_in_chunks
 
     b = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
     scan = scan_dataset(data_dir, min_classes=1)
@@ -141,18 +141,19 @@ def evaluate(
 
     outputs, labels, kept, skipped = [], [], [], [(str(p), r) for p, r in scan.skipped]
     done = 0
-    for batch in loader:
-        if cancel is not None and cancel.is_set():
-            raise StudioError("Evaluation cancelled.")
-        skipped += [(str(samples[i][0]), reason) for i, reason in batch.failed]
-        for out in run_in_chunks(lambda x, y: stepper.logits(x), batch.images, batch.labels, size, stepper.free_memory):
-            if isinstance(out, torch.Tensor):
-                outputs.append(out)
-        labels.append(batch.labels)
-        kept += batch.indices.tolist()
-        done += len(batch) + len(batch.failed)
-        if progress is not None:
-            progress(done, len(samples))
+    with cpu_threads_beside(dev, policy.loader_workers):
+        for batch in loader:
+            if cancel is not None and cancel.is_set():
+                raise StudioError("Evaluation cancelled.")
+            skipped += [(str(samples[i][0]), reason) for i, reason in batch.failed]
+            for out in run_in_chunks(lambda x, y: stepper.logits(x), batch.images, batch.labels, size, stepper.free_memory):
+                if isinstance(out, torch.Tensor):
+                    outputs.append(out)
+            labels.append(batch.labels)
+            kept += batch.indices.tolist()
+            done += len(batch) + len(batch.failed)
+            if progress is not None:
+                progress(done, len(samples))
     if not kept:
         raise DatasetError(f"{data_dir}: none of the images could be decoded.")
     ev = evaluation_from_outputs(

@@ -46,6 +46,12 @@ class Batch:
     def __len__(self) -> int:
         return int(self.labels.shape[0])
 
+    def pin_memory(self) -> "Batch":
+        """Called by the DataLoader's pinning thread (CUDA): page-locked memory copies asynchronously."""
+        self.images = self.images.pin_memory()
+        self.labels = self.labels.pin_memory()
+        return self
+
 
 def memory_budget_bytes() -> int:
     """How much RAM the image cache may use: a quarter of the machine's memory, at most 4 GiB."""
@@ -54,6 +60,12 @@ def memory_budget_bytes() -> int:
     except (ValueError, OSError, AttributeError):
         total = 8 * 2**30
     return int(min(total // 4, 4 * 2**30))
+
+
+def fits_in_cache(num_train: int, num_val: int, image_size: int, budget: int) -> bool:
+    """Whether the prepared images of a run will (about) fit ``budget``: 4:3 photos assumed."""
+    side = max(image_size, round(image_size * TRAIN_CACHE_SCALE))
+    return num_train * side * side * 4 // 3 * 3 + num_val * image_size * image_size * 3 <= budget
 
 
 def decode_for_training(path: Path, image_size: int) -> np.ndarray:

@@ -34,7 +34,8 @@ from model.epochs import FullModeData, HeadModeData
 from model.errors import DatasetError, StudioError
 from model.evaluate import evaluation_from_outputs
 from model.events import CheckpointSaved, EpochMetrics, Finished, Notice, SkippedFile, TrainingStarted
-from model.loop import BatchSize, Stepper
+from model.loaders import fits_in_cache, memory_budget_bytes
+from model.loop import BatchSize, Stepper, cpu_threads_beside
 from model.network import set_backbone_trainable
 from model.schedule import WarmupCosine, auto_batch_size, build_optimizer, default_lr
 from model.variants import get_variant
@@ -132,6 +133,10 @@ class Trainer:
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed input size: let cuDNN pick the fastest kernels
         self.workers = self.policy.loader_workers if s.get("num_workers") is None else int(s["num_workers"])
+        if s.get("num_workers") is None and self.device.type == "cpu" and mode == "full":
+            # Images decoded once into memory need no worker processes, which would only take cores from compute.
+            if fits_in_cache(len(train), len(val), int(s["image_size"]), memory_budget_bytes()):
+                self.workers = 0
         self.prep = eval_preprocessing(s["variant"], int(s["image_size"]))
         bs = s.get("batch_size") or (ckpt.batch_size if ckpt else 0)
         bs = bs or auto_batch_size(s["variant"], int(s["image_size"]), self.device, len(train))
@@ -188,24 +193,31 @@ class Trainer:
             run_dir=str(self.paths.root),
             history=history_events(self.history),
         )
-        Data = HeadModeData if s["mode"] == "head" else FullModeData
-        self.data = Data(self)
+        self.data = (HeadModeData if s["mode"] == "head" else FullModeData)(self)
+        try:
+            with cpu_threads_beside(self.device, self.workers):
+                yield from self._epochs()
+        finally:
+            self.data.close()
+        yield from self._finish()
+
+    def _epochs(self) -> Iterator[object]:
         yield from self.data.prepare()
-        while not self.control.stopped and self.epochs_done < int(s["epochs"]):
+        while not self.control.stopped and self.epochs_done < int(self.settings["epochs"]):
             epoch = self.epochs_done + 1
             yield from self._unfreeze_if_due(epoch)
             started = time.perf_counter()
             result = yield from self.data.train_epoch(epoch)
             if result is None:  # stopped mid-epoch: not counted, redone on resume
-                break
+                return
             val = yield from self.data.validate()
             if val is None:
-                break
+                return
             yield from self._end_epoch(epoch, result, val, time.perf_counter() - started)
-            if s.get("patience") and self.stale_epochs >= int(s["patience"]):
+            patience = self.settings.get("patience")
+            if patience and self.stale_epochs >= int(patience):
                 self.finish_reason = f"early stopping: no better val accuracy in {self.stale_epochs} epochs"
-                break
-        yield from self._finish()
+                return
 
     def _unfreeze_if_due(self, epoch: int) -> Iterator[object]:
         if self.settings["mode"] != "full":
