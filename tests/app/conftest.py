@@ -1,0 +1,109 @@
+"""Fixtures for the GUI tests: isolated settings, a fake predictor, and a ready window."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QSettings
+
+from model.errors import ImageError
+from model.images import load_image
+from model.variants import VARIANTS
+
+COLOURS = ["red", "green", "blue"]
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(qapp, tmp_path):
+    """Every test gets its own empty settings file under tmp_path; the user's are never touched."""
+    folder = tmp_path / "settings"
+    QCoreApplication.setOrganizationName("EfficientNet Studio Tests")
+    QCoreApplication.setApplicationName("efficientnet-studio-tests")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    yield folder
+
+
+@dataclass(frozen=True)
+class FakePrediction:
+    """Same fields as model.predict.Prediction."""
+
+    path: str
+    labels: list
+    scores: list
+    indices: list
+    error: str | None
+    seconds: float
+
+
+class FakePredictor:
+    """Stands in for model.predict.Predictor in GUI tests: labels an image by its dominant colour.
+
+    It decodes with the real ``load_image``, so bad files give the real one-sentence errors.
+    ``delay`` slows each image down so that tests can cancel a batch half-way."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.device = "cpu"
+        self.class_names = COLOURS
+        self.classifier = SimpleNamespace(variant=VARIANTS["b0"], source="fake weights", class_names=COLOURS)
+        self.seen: list[str] = []
+        self.started = threading.Event()
+
+    def predict_iter(self, paths, top_k=5, batch_size=None, cancel=None):
+        self.started.set()
+        for path in paths:
+            if cancel is not None and cancel.is_set():
+                return
+            time.sleep(self.delay)
+            self.seen.append(str(path))
+            try:
+                r, g, b = load_image(path).resize((1, 1)).getpixel((0, 0))
+            except ImageError as e:
+                yield FakePrediction(str(path), [], [], [], str(e), 0.0)
+                continue
+            total = float(r + g + b) or 1.0
+            ranked = sorted(zip((r / total, g / total, b / total), range(3)), reverse=True)[:top_k]
+            yield FakePrediction(
+                str(path), [COLOURS[i] for _, i in ranked], [s for s, _ in ranked], [i for _, i in ranked], None, 0.004
+            )
+
+
+def fake_active_model(variant: str = "b0", missing: bool = False):
+    from app.state import ActiveModel, ModelChoice
+
+    return ActiveModel(
+        choice=ModelChoice(variant=variant),
+        variant=variant,
+        source="random weights" if missing else "ImageNet weights",
+        class_count=len(COLOURS),
+        device="cpu",
+        device_name="CPU · 2 cores",
+        imagenet_missing=missing,
+    )
+
+
+@pytest.fixture
+def window(qtbot):
+    """The real main window with the backend not started (tests inject what they need)."""
+    from app.main_window import MainWindow
+    from app.settings import AppSettings
+
+    win = MainWindow(AppSettings())
+    qtbot.addWidget(win)
+    yield win
+    win.pool.stop_all()
+    qtbot.waitUntil(lambda: win.pool.idle, timeout=20_000)
+
+
+@pytest.fixture
+def ready_window(window):
+    """The window with a fake predictor as the active classifier."""
+    predictor = FakePredictor()
+    window.session.use_predictor(predictor, fake_active_model())
+    window.fake_predictor = predictor
+    return window
