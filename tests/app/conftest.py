@@ -107,3 +107,55 @@ def ready_window(window):
     window.session.use_predictor(predictor, fake_active_model())
     window.fake_predictor = predictor
     return window
+
+
+from PySide6.QtCore import QObject, Signal, Slot  # noqa: E402
+
+
+class Relay(QObject):
+    """Receives a worker's signals in the UI thread, queued exactly as the pages receive them,
+    and re-emits them, so tests can ``waitSignals`` on what the UI really sees (and in what order)."""
+
+    files_listed = Signal(list)
+    prediction_ready = Signal(int, object)
+    measured = Signal(object)
+    progressed = Signal(object)
+    failed = Signal(str)
+    finished = Signal()
+
+    def __init__(self, worker) -> None:
+        super().__init__()
+        self.events: list[tuple] = []
+        for name in ("files_listed", "prediction_ready", "measured", "progressed", "failed", "finished"):
+            if hasattr(worker, name):
+                getattr(worker, name).connect(getattr(self, f"_on_{name}"))
+
+    @Slot(list)
+    def _on_files_listed(self, files):
+        self.events.append(("files_listed", files))
+        self.files_listed.emit(files)
+
+    @Slot(int, object)
+    def _on_prediction_ready(self, index, prediction):
+        self.events.append(("prediction_ready", index))
+        self.prediction_ready.emit(index, prediction)
+
+    @Slot(object)
+    def _on_measured(self, measurement):
+        self.events.append(("measured", measurement.variant))
+        self.measured.emit(measurement)
+
+    @Slot(object)
+    def _on_progressed(self, progress):
+        self.events.append(("progressed", progress.done))
+        self.progressed.emit(progress)
+
+    @Slot(str)
+    def _on_failed(self, message):
+        self.events.append(("failed", message))
+        self.failed.emit(message)
+
+    @Slot()
+    def _on_finished(self):
+        self.events.append(("finished",))
+        self.finished.emit()

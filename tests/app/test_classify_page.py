@@ -10,7 +10,7 @@ from PySide6.QtGui import QGuiApplication, QImage, QColor
 
 from app.widgets.results_model import ResultsModel, RowState
 from app.workers import ClassifyWorker
-from tests.app.conftest import FakePredictor, fake_active_model
+from tests.app.conftest import FakePredictor, Relay, fake_active_model
 
 
 def _rows(page):
@@ -61,12 +61,13 @@ def test_worker_in_its_thread_streams_then_finishes(qtbot, ready_window, image_f
     for i in range(3):
         image_factory(f"t/{i}.png")
     worker = ClassifyWorker(FakePredictor(), [str(tmp_path / "t")])
-    got = []
-    worker.prediction_ready.connect(lambda i, p: got.append(i))
-    with qtbot.waitSignals([worker.files_listed, worker.finished], order="strict", timeout=10_000):
+    relay = Relay(worker)
+    expected = [relay.files_listed, relay.prediction_ready, relay.prediction_ready, relay.prediction_ready, relay.finished]
+    with qtbot.waitSignals(expected, order="strict", timeout=10_000):
         ready_window.pool.start(worker)
     qtbot.waitUntil(lambda: ready_window.pool.idle)
-    assert got == [0, 1, 2]
+    indices = [e[1] for e in relay.events if e[0] == "prediction_ready"]
+    assert indices == [0, 1, 2]
 
 
 def test_cancel_keeps_the_results_so_far_and_marks_the_rest(qtbot, window, image_factory, tmp_path):
