@@ -35,8 +35,10 @@ def create_application(argv: list[str] | None = None):
     """The QApplication with the names QSettings and the desktop use, and the app icon."""
     from PySide6.QtWidgets import QApplication
 
+    from app.refcount_guard import protect_singletons
     from app.resources import APP_ID, app_icon
 
+    protect_singletons()
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)

@@ -152,11 +152,8 @@ class ModelSession(QObject):
 
     # --- weights on disk --------------------------------------------------------
     def weights_cached(self, variant: str) -> bool:
-        if self.backend is None:
-            return False
-        from model.weights import is_imagenet_cached
-
-        return is_imagenet_cached(variant)
+        """Whether ImageNet weights for ``variant`` are on disk (as of loading, download or import)."""
+        return any(f.name == variant and f.cached for f in self.facts)
 
     def prepare_download(self, variant: str) -> DownloadWorker:
         """A download worker wired to update the session; connect to it, then ``pool.start`` it."""

@@ -316,18 +316,22 @@ class MeasureWorker(Worker):
 
     measured = Signal(object)  # model.benchmark.Measurement
 
-    def __init__(self, variants: list[str], device: str, batch_size: int = 1, repeats: int = 5) -> None:
+    def __init__(
+        self, variants: list[str], device: str, batch_size: int = 1, repeats: int = 5, image_size: int | None = None
+    ) -> None:
         super().__init__("Measuring speed")
         self.variants = list(variants)
         self.device = device
         self.batch_size = batch_size
         self.repeats = repeats
+        self.image_size = image_size  # None: each variant at its native resolution
 
     def work(self) -> None:
         from model.benchmark import Measurement, measure_variants
 
         events = measure_variants(
-            self.variants, self.device, cancel=self._stop, batch_size=self.batch_size, repeats=self.repeats
+            self.variants, self.device, cancel=self._stop, batch_size=self.batch_size, repeats=self.repeats,
+            image_size=self.image_size,
         )
         for event in events:
             if isinstance(event, Measurement):

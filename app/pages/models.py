@@ -48,6 +48,9 @@ class ModelsPage(Page):
     def __init__(self, context: StudioContext) -> None:
         super().__init__(context)
         self.table_model = VariantTableModel(self)
+        # What "Measure on this machine" times: every variant at its native resolution.
+        self.measure_variants: tuple[str, ...] = VARIANT_NAMES
+        self.measure_image_size: int | None = None
         self._worker = None
         self._device_actions: QActionGroup | None = None
         self._device_menu: QMenu | None = None
@@ -209,12 +212,15 @@ class ModelsPage(Page):
             return
         device = self.session.device
         batch_size, repeats = measure_plan(device)
-        worker = MeasureWorker(list(VARIANT_NAMES), device, batch_size=batch_size, repeats=repeats)
+        worker = MeasureWorker(
+            list(self.measure_variants), device, batch_size=batch_size, repeats=repeats, image_size=self.measure_image_size
+        )
         worker.measured.connect(self._on_measured)
         worker.failed.connect(self._on_failed)
         self.table_model.clear_measurements()
         self._refresh_chart()
-        self._start_job(worker, f"Measuring B0–B7 on {self._device_name()}")
+        span = f"{self.measure_variants[0].upper()}–{self.measure_variants[-1].upper()}"
+        self._start_job(worker, f"Measuring {span} on {self._device_name()}")
 
     def _start_job(self, worker, text: str, units: str = "") -> None:
         # Every connection is made before the thread starts, so no early signal is lost.

@@ -10,11 +10,16 @@ from types import SimpleNamespace
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings
 
+from app.refcount_guard import protect_singletons
 from model.errors import ImageError
 from model.images import load_image
 from model.variants import VARIANTS
 
 COLOURS = ["red", "green", "blue"]
+
+# PySide6 6.12.0 on Python < 3.12 drops references to None/True/False; without this a long
+# test session aborts with "Fatal Python error: none_dealloc" (see app/refcount_guard.py).
+protect_singletons()
 
 
 @pytest.fixture(autouse=True)
@@ -97,7 +102,10 @@ def window(qtbot):
     qtbot.addWidget(win)
     yield win
     win.pool.stop_all()
-    qtbot.waitUntil(lambda: win.pool.idle, timeout=20_000)
+    try:
+        qtbot.waitUntil(lambda: win.pool.idle, timeout=20_000)
+    except Exception:
+        raise AssertionError(f"still running after the test: {win.pool.busy_text()!r} {win.pool._running}")
 
 
 @pytest.fixture
