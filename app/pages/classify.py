@@ -61,7 +61,7 @@ class ClassifyPage(Page):
         session.model_loading.connect(self._on_model_loading)
         session.model_changed.connect(self._on_model_changed)
         session.model_failed.connect(self._on_model_failed)
-        session.backend_failed.connect(self._on_model_failed)
+        session.backend_failed.connect(self._on_backend_failed)
         session.online_checked.connect(self._on_online_checked)
 
     # --- layout -------------------------------------------------------------------
@@ -201,9 +201,10 @@ class ClassifyPage(Page):
             return
         predictor = self.session.predictor
         if predictor is None:
-            self.job.set_text("Waiting for the model to load…")
+            self._show_message("Waiting for the model to load; the images are classified as soon as it is ready.")
             return
         paths, self._queue = self._queue, []
+        self._show_message("")
         worker = ClassifyWorker(predictor, paths)
         worker.files_listed.connect(self._on_files_listed)
         worker.prediction_ready.connect(self._on_prediction_ready)
@@ -319,6 +320,13 @@ class ClassifyPage(Page):
             self.banner.show_failed(message)
         else:
             self._show_message(message)
+
+    @Slot(str)
+    def _on_backend_failed(self, message: str) -> None:
+        self.banner.show_failed(message, backend=True)
+        if self._queue:
+            self._queue.clear()
+            self._show_message("The dropped images cannot be classified without the backend.")
 
     @Slot(bool)
     def _on_online_checked(self, online: bool) -> None:

@@ -108,8 +108,9 @@ class ModelsPage(Page):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.chart)
         splitter.addWidget(self.explainer)
-        splitter.setStretchFactor(0, 5)
-        splitter.setStretchFactor(1, 4)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([680, 560])
         splitter.setChildrenCollapsible(False)
 
         layout = QVBoxLayout(self)

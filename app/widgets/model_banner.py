@@ -71,10 +71,15 @@ class ModelBanner(QFrame):
         self.text.setText(f"<b>Loading {what}…</b> You can drop images already; they are classified as soon as it is ready.")
         self.buttons.hide()
 
-    def show_failed(self, message: str) -> None:
+    def show_failed(self, message: str, backend: bool = False) -> None:
+        """No classifier: say why; offer other weights unless the backend itself did not load."""
         self._set_icon(QStyle.StandardPixmap.SP_MessageBoxCritical)
-        self.text.setText(f"<b>No classifier could be loaded.</b> {escape(message)}")
-        self._show_buttons(download=False)
+        what = "The backend (PyTorch) could not be loaded." if backend else "No classifier could be loaded."
+        self.text.setText(f"<b>{what}</b> {escape(message)}")
+        if backend:
+            self.buttons.hide()
+        else:
+            self._show_buttons(download=False)
 
     def show_active(self, active: ActiveModel, online: bool | None) -> None:
         notes = "".join(f"<br>{escape(n)}" for n in active.notes)

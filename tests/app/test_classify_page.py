@@ -94,7 +94,7 @@ def test_paths_dropped_before_the_model_is_ready_wait_for_it(qtbot, window, imag
     path = image_factory("early.png")
     page.classify_paths([str(path)])
     assert page.results.rowCount() == 0
-    assert "Waiting for the model" in page.job.label.text()
+    assert "Waiting for the model" in page.message.text() and page.message.isVisibleTo(page)
     window.session.use_predictor(FakePredictor(), fake_active_model())
     _wait_until_done(qtbot, page)
     assert _rows(page)[0].state is RowState.DONE

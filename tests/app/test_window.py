@@ -46,6 +46,14 @@ def test_pages_in_order_and_switching(window):
     assert not window.has_page("train")
 
 
+def test_the_first_page_can_be_chosen(qtbot):
+    from app.main_window import MainWindow
+
+    win = MainWindow(page="models")
+    qtbot.addWidget(win)
+    assert win.tabs.currentWidget() is win.page("models")
+
+
 def test_status_bar_shows_model_device_and_busy_state(qtbot, window):
     assert window.busy_label.text() == "Ready"
     window.session.use_predictor(object(), fake_active_model("b2"))
