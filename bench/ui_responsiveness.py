@@ -1,7 +1,7 @@
 """How responsive the window stays while the app works, and how fast it starts.
 
     python bench/ui_responsiveness.py            # 200 photo-sized images, 3 start-ups
-    python bench/ui_responsiveness.py --quick    # 16 small images, 1 start-up
+    python bench/ui_responsiveness.py --quick    # 96 smaller images, 1 start-up
 
 1. Start-up: a fresh process builds the window exactly as ``app.main`` does;
    we time process start → window shown (goal: under ~1 s, and torch not yet
@@ -136,8 +136,9 @@ class ClassifyScenario(Scenario):
         import numpy as np
         from PIL import Image
 
-        self.count = 16 if quick else 200
-        size = (320, 240) if quick else (1024, 768)
+        self.count = 96 if quick else 200
+        self.size = (640, 480) if quick else (1024, 768)
+        size = self.size
         self.folder = workdir / "photos"
         self.folder.mkdir(parents=True, exist_ok=True)
         rng = np.random.default_rng(0)
@@ -157,8 +158,7 @@ class ClassifyScenario(Scenario):
         return self.page.is_settled() and self.page.results.rowCount() == self.count
 
     def describe(self) -> str:
-        size = "320×240" if self.count == 16 else "1024×768"
-        return f"classify {self.count} JPEGs ({size})"
+        return f"classify {self.count} JPEGs ({self.size[0]}×{self.size[1]})"
 
 
 SCENARIOS: dict[str, type[Scenario]] = {"classify": ClassifyScenario}
