@@ -67,7 +67,7 @@ class ClassifyPage(Page):
     # --- layout -------------------------------------------------------------------
     def _build(self) -> None:
         self.banner = ModelBanner()
-        self.banner.can_train = self.context.has_page("train")
+        self.banner.can_train = self._can_train
         self.banner.download_requested.connect(self.download_weights)
         self.banner.import_requested.connect(self.import_weights)
         self.banner.train_requested.connect(self._go_train)
@@ -359,6 +359,9 @@ class ClassifyPage(Page):
         worker.failed.connect(self._show_message)
         self.banner.job.track(worker, f"Checking and importing {Path(path).name}")
         self.context.pool.start(worker)
+
+    def _can_train(self) -> bool:
+        return self.context.has_page("train")
 
     @Slot()
     def _go_train(self) -> None:

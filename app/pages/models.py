@@ -168,6 +168,11 @@ class ModelsPage(Page):
             self.status.setText("Loading the backend…")
         elif loading is not None:
             self.status.setText(f"Switching to {self.session.describe_choice(loading)}…")
+        elif active is not None and active.imagenet_missing and active.variant == variant:
+            self.status.setText(
+                f"{active.title} has no ImageNet weights on disk, so it classifies with random weights "
+                "until you download or import them."
+            )
         elif not cached and self.session.online is False:
             self.status.setText("No internet connection: import a weights file to use ImageNet weights offline.")
         else:

@@ -9,6 +9,7 @@ the internet can be reached), import a weights file, or train on your folders
 from __future__ import annotations
 
 from html import escape
+from typing import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QStyle, QVBoxLayout, QWidget
@@ -41,6 +42,8 @@ class ModelBanner(QFrame):
         self.train_button.setToolTip("Fine-tune on a folder with one sub-folder of images per class")
         self.train_button.clicked.connect(self.train_requested)
         self.job = JobBar()
+        # Asked each time the buttons show: the Train page may be added after this banner.
+        self.can_train: Callable[[], bool] = lambda: False
 
         buttons = QHBoxLayout()
         buttons.setContentsMargins(0, 0, 0, 0)
@@ -57,7 +60,6 @@ class ModelBanner(QFrame):
         layout = QHBoxLayout(self)
         layout.addWidget(self.icon)
         layout.addLayout(right, 1)
-        self.can_train = False
         self.show_loading(None)
 
     def _set_icon(self, pixmap: QStyle.StandardPixmap) -> None:
@@ -120,5 +122,5 @@ class ModelBanner(QFrame):
 
     def _show_buttons(self, download: bool) -> None:
         self.download_button.setVisible(download)
-        self.train_button.setVisible(self.can_train)
+        self.train_button.setVisible(self.can_train())
         self.buttons.show()

@@ -180,3 +180,34 @@ def test_the_real_predictor_with_random_weights_classifies_through_the_page(qtbo
     assert [r.state for r in rows] == [RowState.DONE, RowState.FAILED]
     assert len(rows[0].prediction.labels) == 5 and rows[0].prediction.labels[0] in predictor.class_names
     assert "random weights" in page.banner.text.text()
+
+
+def test_rows_paint_in_every_state(qtbot, image_factory):
+    """Waiting, classified (bars), failed (error text) and cancelled rows all draw."""
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QListView
+
+    from app.widgets.results_delegate import ResultDelegate
+    from tests.app.conftest import FakePrediction
+
+    model = ResultsModel()
+    model.add_files(["/p/waiting.png", "/p/done.png", "/p/bad.png", "/p/cancelled.png"])
+    done = FakePrediction("/p/done.png", ["red", "green", "blue"], [0.9, 0.07, 0.03], [0, 1, 2], None, 0.012)
+    bad = FakePrediction("/p/bad.png", [], [], [], "/p/bad.png: file is empty", 0.0)
+    model.set_predictions([(1, done), (2, bad)])
+    model.mark_cancelled(3)
+    model.row(0).state = RowState.WAITING
+    view = QListView()
+    view.setModel(model)
+    view.setItemDelegate(ResultDelegate(view))
+    view.resize(900, 500)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    image = view.viewport().grab().toImage()
+    row_rect = view.visualRect(model.index(1))
+    highlight = view.palette().color(QPalette.ColorRole.Highlight).rgb()
+    # The 90 % bar of the classified row is drawn in the theme's highlight colour.
+    y_values = range(row_rect.top(), row_rect.bottom())
+    assert any(image.pixel(x, y) == highlight for y in y_values for x in range(row_rect.width() // 2, row_rect.width() - 100, 7))
+    assert model.row(3).state is RowState.CANCELLED and model.row(3).error.startswith("Not classified")
