@@ -8,11 +8,10 @@ second, so a thousand fast predictions cost the UI ten repaints per second.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, Slot
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -24,13 +23,14 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.pages import Page, StudioContext
+from app.pages import Page, StudioContext, add_action
 from app.state import ActiveModel
 from app.widgets.drop_zone import DropZone, accepts, local_paths, save_pasted_image
 from app.widgets.job_bar import JobBar
 from app.widgets.model_banner import ModelBanner
 from app.widgets.results_delegate import ResultDelegate
-from app.widgets.results_model import ResultsModel, RowState, write_csv
+from app.weights_actions import WeightsActions
+from app.widgets.results_model import ResultsModel, RowState, summary_text, write_csv
 from app.workers import ClassifyWorker, ThumbnailWorker
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"
@@ -51,7 +51,6 @@ class ClassifyPage(Page):
         self._thumbnailers: list[ThumbnailWorker] = []
         self._pending: list[tuple[int, object]] = []
         self._first_row = 0
-        self._started_at = 0.0
         self._build()
         self._flush_timer = QTimer(self)
         self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
@@ -71,6 +70,8 @@ class ClassifyPage(Page):
         self.banner.download_requested.connect(self.download_weights)
         self.banner.import_requested.connect(self.import_weights)
         self.banner.train_requested.connect(self._go_train)
+        self.weights = WeightsActions(self.context, self.banner.job, self)
+        self.weights.failed.connect(self._show_message)
 
         self.open_button = QPushButton("Open images…")
         self.open_button.setToolTip("Choose image files to classify (Ctrl+O)")
@@ -125,21 +126,14 @@ class ClassifyPage(Page):
         self._update_summary()
 
     def fill_menu(self, menu: QMenu) -> None:
-        def action(text: str, slot, shortcut, tip: str) -> QAction:
-            a = QAction(text, self)
-            a.setShortcut(QKeySequence(shortcut))
-            a.setStatusTip(tip)
-            a.triggered.connect(slot)
-            menu.addAction(a)
-            return a
-
-        action("&Open images…", self.open_files, QKeySequence.StandardKey.Open, "Choose image files to classify")
-        action("Open &folder…", self.open_folder, "Ctrl+Shift+O", "Classify every image in a folder")
-        action("&Paste", self.paste, QKeySequence.StandardKey.Paste, "Classify the clipboard's image or files")
+        Key = QKeySequence.StandardKey
+        add_action(menu, self, "&Open images…", self.open_files, Key.Open, "Choose image files to classify")
+        add_action(menu, self, "Open &folder…", self.open_folder, "Ctrl+Shift+O", "Classify every image in a folder")
+        add_action(menu, self, "&Paste", self.paste, Key.Paste, "Classify the clipboard's image or files")
         menu.addSeparator()
-        action("&Export results as CSV…", self.export_csv, "Ctrl+E", "Save the results as a CSV table")
-        action("&Cancel", self.cancel, "Esc", "Stop classifying; results so far are kept")
-        action("C&lear results", self.clear, "Ctrl+Shift+Backspace", "Remove all results from the list")
+        add_action(menu, self, "&Export results as CSV…", self.export_csv, "Ctrl+E", "Save the results as a CSV table")
+        add_action(menu, self, "&Cancel", self.cancel, "Esc", "Stop classifying; results so far are kept")
+        add_action(menu, self, "C&lear results", self.clear, "Ctrl+Shift+Backspace", "Remove all results from the list")
 
     # --- input ----------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -211,7 +205,6 @@ class ClassifyPage(Page):
         worker.failed.connect(self._on_failed)
         worker.finished.connect(self._on_finished)
         self._worker = worker
-        self._started_at = time.monotonic()
         active = self.session.active
         self.job.track(worker, f"Classifying with {active.title}" if active else "Classifying")
         self.context.pool.start(worker)  # after every connection, so no early signal is lost
@@ -335,30 +328,13 @@ class ClassifyPage(Page):
 
     @Slot()
     def download_weights(self) -> None:
-        active = self.session.active
-        if active is None or self.banner.job.busy:
-            return
-        worker = self.session.prepare_download(active.variant)
-        worker.failed.connect(self._show_message)
-        self.banner.job.track(worker, f"Downloading {active.title} weights", units="bytes")
-        self.context.pool.start(worker)
+        if self.session.active is not None:
+            self.weights.download(self.session.active.variant)
 
     @Slot()
     def import_weights(self) -> None:
-        active = self.session.active
-        if active is None:
-            return
-        path, _ = QFileDialog.getOpenFileName(
-            self, f"Import ImageNet weights for {active.title}", self.settings.last_folder("weights"),
-            "PyTorch weights (*.pth *.pt);;All files (*)",
-        )
-        if not path:
-            return
-        self.settings.set_last_folder("weights", str(Path(path).parent))
-        worker = self.session.prepare_import(path, active.variant)
-        worker.failed.connect(self._show_message)
-        self.banner.job.track(worker, f"Checking and importing {Path(path).name}")
-        self.context.pool.start(worker)
+        if self.session.active is not None:
+            self.weights.import_file(self.session.active.variant)
 
     def _can_train(self) -> bool:
         return self.context.has_page("train")
@@ -379,20 +355,7 @@ class ClassifyPage(Page):
 
     @Slot()
     def _update_summary(self) -> None:
-        done = self.results.count(RowState.DONE)
-        failed = self.results.count(RowState.FAILED)
-        total = self.results.rowCount()
-        if total == 0:
-            self.summary.setText("")
-            self._update_buttons()
-            return
-        parts = [f"{done} of {total} images classified"]
-        if failed:
-            parts.append(f"{failed} could not be read")
-        if self._worker is None and done:
-            seconds = [r.prediction.seconds for r in self.results.rows() if r.state is RowState.DONE]
-            parts.append(f"{1000 * sum(seconds) / len(seconds):.0f} ms per image")
-        self.summary.setText(" · ".join(parts))
+        self.summary.setText(summary_text(self.results.rows(), running=self._worker is not None))
         self._update_buttons()
 
     def is_settled(self) -> bool:

@@ -127,6 +127,20 @@ class ResultsModel(QAbstractListModel):
         return sum(1 for r in self._rows if r.state is state)
 
 
+def summary_text(rows: list[ResultRow], running: bool) -> str:
+    """"12 of 40 images classified · 1 could not be read · 35 ms per image" ("" without rows)."""
+    if not rows:
+        return ""
+    done = [r for r in rows if r.state is RowState.DONE]
+    failed = sum(1 for r in rows if r.state is RowState.FAILED)
+    parts = [f"{len(done)} of {len(rows)} images classified"]
+    if failed:
+        parts.append(f"{failed} could not be read")
+    if done and not running:
+        parts.append(f"{1000 * sum(r.prediction.seconds for r in done) / len(done):.0f} ms per image")
+    return " · ".join(parts)
+
+
 def write_csv(path: str | os.PathLike, rows: list[ResultRow], top_k: int = 5) -> int:
     """Write one line per classified or failed image; returns the number of lines written."""
     header = ["path"]

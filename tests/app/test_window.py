@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
 
 from app.main_window import PAGE_KEYS
 from app.workers import Worker, WorkerPool
