@@ -247,12 +247,13 @@ class ClassifyWorker(Worker):
 class ThumbnailWorker(Worker):
     """Decodes small thumbnails off the UI thread; files that do not decode are skipped."""
 
-    thumbnail_ready = Signal(int, QImage)  # row, image
+    thumbnail_ready = Signal(int, int, QImage)  # batch, row, image
 
-    def __init__(self, paths: list[str], first_row: int, size: int = THUMBNAIL_SIZE) -> None:
+    def __init__(self, paths: list[str], first_row: int, batch: int = 0, size: int = THUMBNAIL_SIZE) -> None:
         super().__init__("Making thumbnails")
         self.paths = list(paths)
         self.first_row = first_row
+        self.batch = batch  # lets the receiver drop thumbnails of rows it has cleared since
         self.size = size
 
     def work(self) -> None:
@@ -270,7 +271,7 @@ class ThumbnailWorker(Worker):
             data = image.tobytes()
             # QImage is safe to build outside the UI thread; copy() makes it own its pixels.
             qimage = QImage(data, image.width, image.height, 3 * image.width, QImage.Format.Format_RGB888).copy()
-            self.thumbnail_ready.emit(self.first_row + offset, qimage)
+            self.thumbnail_ready.emit(self.batch, self.first_row + offset, qimage)
 
 
 class DownloadWorker(Worker):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, Slot
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -51,6 +51,7 @@ class ClassifyPage(Page):
         self._thumbnailers: list[ThumbnailWorker] = []
         self._pending: list[tuple[int, object]] = []
         self._first_row = 0
+        self._clears = 0  # bumped by clear(): thumbnails still on their way belong to old rows
         self._build()
         self._flush_timer = QTimer(self)
         self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
@@ -218,9 +219,9 @@ class ClassifyPage(Page):
             return
         self._first_row = self.results.add_files(files)
         self.stack.setCurrentWidget(self.list_view)
-        thumbnailer = ThumbnailWorker(files, self._first_row)
-        thumbnailer.thumbnail_ready.connect(self.results.set_thumbnail)
-        thumbnailer.finished.connect(self._on_thumbnailer_finished)
+        thumbnailer = ThumbnailWorker(files, self._first_row, batch=self._clears)
+        thumbnailer.thumbnail_ready.connect(self._on_thumbnail_ready)
+        thumbnailer.ended.connect(self._on_thumbnailer_ended)
         self._thumbnailers.append(thumbnailer)
         self.context.pool.start(thumbnailer)
 
@@ -254,9 +255,14 @@ class ClassifyPage(Page):
         self._update_buttons()
         self._start_next()
 
-    @Slot()
-    def _on_thumbnailer_finished(self) -> None:
-        self._thumbnailers = [t for t in self._thumbnailers if t is not self.sender()]
+    @Slot(int, int, QImage)
+    def _on_thumbnail_ready(self, batch: int, row: int, image: QImage) -> None:
+        if batch == self._clears:  # rows cleared since then are gone; new rows may have their indices
+            self.results.set_thumbnail(row, image)
+
+    @Slot(object)
+    def _on_thumbnailer_ended(self, thumbnailer) -> None:
+        self._thumbnailers = [t for t in self._thumbnailers if t is not thumbnailer]
 
     @Slot()
     def cancel(self) -> None:
@@ -271,6 +277,7 @@ class ClassifyPage(Page):
             return
         for t in self._thumbnailers:
             t.stop()
+        self._clears += 1
         self.results.clear()
         self.stack.setCurrentWidget(self.drop_zone)
         self._show_message("")

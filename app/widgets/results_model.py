@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Slot
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QImage
 
 PredictionRole = Qt.ItemDataRole.UserRole + 1
@@ -103,7 +103,6 @@ class ResultsModel(QAbstractListModel):
         hi = max(i for i, _ in updates)
         self.dataChanged.emit(self.index(lo), self.index(hi))
 
-    @Slot(int, QImage)
     def set_thumbnail(self, index: int, image: QImage) -> None:
         if 0 <= index < len(self._rows):
             self._rows[index].thumbnail = image

@@ -211,3 +211,16 @@ def test_rows_paint_in_every_state(qtbot, image_factory):
     y_values = range(row_rect.top(), row_rect.bottom())
     assert any(image.pixel(x, y) == highlight for y in y_values for x in range(row_rect.width() // 2, row_rect.width() - 100, 7))
     assert model.row(3).state is RowState.CANCELLED and model.row(3).error.startswith("Not classified")
+
+
+def test_thumbnails_of_cleared_rows_never_land_on_new_rows(qtbot, ready_window, image_factory):
+    page = ready_window.page("classify")
+    page.classify_paths([str(image_factory("old.png", size=(64, 64), color=(255, 0, 0)))])
+    qtbot.waitUntil(lambda: page.is_settled() and page.results.rowCount() == 1, timeout=10_000)
+    page.clear()
+    page.results.add_files(["/new/row.png"])
+    red = page.results.row(0).thumbnail
+    page._on_thumbnail_ready(0, 0, QImage(8, 8, QImage.Format.Format_RGB888))  # late, from before clear()
+    assert page.results.row(0).thumbnail is red is None
+    page._on_thumbnail_ready(1, 0, QImage(8, 8, QImage.Format.Format_RGB888))  # this batch's own
+    assert page.results.row(0).thumbnail is not None
