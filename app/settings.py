@@ -1,0 +1,118 @@
+"""Typed access to what the app remembers between runs (QSettings underneath).
+
+Every key, its type and its default live here, so no other module spells a
+settings key. ``VERSION`` is stored with the values: when a future version
+changes what a key means, ``_migrate`` converts (or drops) the old values
+instead of misreading them.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from model.variants import VARIANT_NAMES
+
+VERSION = 1
+FOLDER_KINDS = ("images", "weights", "export", "bundle")
+WEIGHTS_KINDS = ("imagenet", "random")  # or a file path
+
+
+class AppSettings:
+    """The app's persistent choices: window geometry, last folders, active model, device, page."""
+
+    def __init__(self, qsettings: QSettings | None = None) -> None:
+        # QSettings() follows the organisation/application names set in app.main
+        # and the default format, which tests point at a temporary folder.
+        self._s = qsettings if qsettings is not None else QSettings()
+        self._migrate()
+
+    def _migrate(self) -> None:
+        stored = self._s.value("version", 0, type=int)
+        if stored > VERSION:
+            # Written by a newer version whose keys we may misread: start from defaults.
+            self._s.clear()
+        if stored != VERSION:
+            self._s.setValue("version", VERSION)
+
+    @property
+    def version(self) -> int:
+        return self._s.value("version", 0, type=int)
+
+    def sync(self) -> None:
+        self._s.sync()
+
+    # --- window -------------------------------------------------------------
+    @property
+    def geometry(self) -> QByteArray | None:
+        value = self._s.value("window/geometry")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    @geometry.setter
+    def geometry(self, value: QByteArray) -> None:
+        self._s.setValue("window/geometry", value)
+
+    @property
+    def page(self) -> str:
+        return self._s.value("window/page", "classify", type=str)
+
+    @page.setter
+    def page(self, key: str) -> None:
+        self._s.setValue("window/page", key)
+
+    # --- folders --------------------------------------------------------------
+    def last_folder(self, kind: str) -> str:
+        """The folder last used for ``kind`` (see FOLDER_KINDS); "" when none yet."""
+        if kind not in FOLDER_KINDS:
+            raise KeyError(kind)
+        return self._s.value(f"folders/{kind}", "", type=str)
+
+    def set_last_folder(self, kind: str, folder: str) -> None:
+        if kind not in FOLDER_KINDS:
+            raise KeyError(kind)
+        self._s.setValue(f"folders/{kind}", str(folder))
+
+    # --- the active classifier ------------------------------------------------
+    @property
+    def variant(self) -> str:
+        value = self._s.value("model/variant", "b0", type=str).lower()
+        return value if value in VARIANT_NAMES else "b0"
+
+    @variant.setter
+    def variant(self, name: str) -> None:
+        self._s.setValue("model/variant", name)
+
+    @property
+    def weights(self) -> str:
+        """"imagenet", "random" or the path of a weights file."""
+        return self._s.value("model/weights", "imagenet", type=str) or "imagenet"
+
+    @weights.setter
+    def weights(self, value: str) -> None:
+        self._s.setValue("model/weights", str(value))
+
+    @property
+    def bundle(self) -> str:
+        """Path of the fine-tuned bundle in use; "" when an ImageNet-style model is active."""
+        return self._s.value("model/bundle", "", type=str)
+
+    @bundle.setter
+    def bundle(self, path: str) -> None:
+        self._s.setValue("model/bundle", str(path or ""))
+
+    @property
+    def device(self) -> str:
+        return self._s.value("model/device", "auto", type=str) or "auto"
+
+    @device.setter
+    def device(self, value: str) -> None:
+        self._s.setValue("model/device", value)
+
+    # --- the Models page ----------------------------------------------------------
+    @property
+    def models_selected(self) -> str:
+        value = self._s.value("models/selected", "b0", type=str)
+        return value if value in VARIANT_NAMES else "b0"
+
+    @models_selected.setter
+    def models_selected(self, name: str) -> None:
+        self._s.setValue("models/selected", name)

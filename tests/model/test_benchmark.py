@@ -1,0 +1,52 @@
+"""Speed measurement per variant: event order, cancel, and a sane Measurement."""
+
+import threading
+
+import pytest
+
+from model.benchmark import Measurement, measure_variant, measure_variants, passes_per_variant
+from model.errors import StudioError
+from model.events import Progress
+
+
+def test_measure_variant_reports_latency_and_throughput():
+    m = measure_variant("b0", "cpu", batch_size=2, repeats=1, image_size=32)
+    assert isinstance(m, Measurement)
+    assert m.variant == "b0" and m.device == "cpu" and m.image_size == 32 and m.batch_size == 2
+    assert m.latency_ms_median > 0 and m.images_per_sec > 0
+
+
+def test_single_image_throughput_is_the_inverse_of_latency():
+    m = measure_variant("B0", "cpu", batch_size=1, repeats=2, image_size=32)
+    assert m.images_per_sec == pytest.approx(1000.0 / m.latency_ms_median)
+
+
+def test_measure_variants_yields_progress_then_one_measurement_per_variant():
+    events = list(measure_variants(["b0", "b1"], "cpu", batch_size=1, repeats=1, image_size=32))
+    measurements = [e for e in events if isinstance(e, Measurement)]
+    assert [m.variant for m in measurements] == ["b0", "b1"]
+    progress = [e for e in events if isinstance(e, Progress)]
+    total = 2 * passes_per_variant(1, 1)
+    assert all(p.total == total for p in progress)
+    assert [p.done for p in progress] == sorted(p.done for p in progress)
+    assert progress[-1].done == total
+    # Each variant's measurement comes after all of its passes.
+    assert events.index(measurements[0]) < events.index(next(p for p in progress if p.done > total // 2))
+
+
+def test_cancel_stops_between_passes():
+    cancel = threading.Event()
+    events = []
+    for event in measure_variants(["b0", "b1"], "cpu", cancel=cancel, repeats=3, image_size=32):
+        events.append(event)
+        if isinstance(event, Progress) and event.done == 1:
+            cancel.set()
+    assert not any(isinstance(e, Measurement) for e in events)
+    assert max(e.done for e in events) == 1
+
+
+def test_bad_arguments_are_clear_errors():
+    with pytest.raises(StudioError, match="at least 1"):
+        measure_variant("b0", "cpu", repeats=0, image_size=32)
+    with pytest.raises(StudioError, match="Unknown variant"):
+        list(measure_variants(["b9"], "cpu"))
