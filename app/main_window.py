@@ -60,10 +60,10 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.pages: dict[str, Page] = {}
         for page_type in PAGES:
-            page = page_type(self.context)
-            self.pages[page.key] = page
-            index = self.tabs.addTab(page, page.title)
-            self.tabs.setTabToolTip(index, page.tooltip)
+            instance = page_type(self.context)  # not `page`: that argument is the page to show first
+            self.pages[instance.key] = instance
+            index = self.tabs.addTab(instance, instance.title)
+            self.tabs.setTabToolTip(index, instance.tooltip)
         self.setCentralWidget(self.tabs)
         self._build_menus()
         self._build_status_bar()
