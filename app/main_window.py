@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.pages import Page, StudioContext
+from app.pages.attention import AttentionPage
 from app.pages.classify import ClassifyPage
 from app.pages.models import ModelsPage
 from app.session import ModelSession
@@ -28,6 +29,7 @@ from app.workers import WorkerPool
 PAGES: tuple[type[Page], ...] = (
     ClassifyPage,
     ModelsPage,
+    AttentionPage,
 )
 PAGE_KEYS: tuple[str, ...] = tuple(p.key for p in PAGES)
 SCREENSHOT_SIZE = (1280, 800)
