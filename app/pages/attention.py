@@ -17,8 +17,9 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMenu, QPushButton, QTabWidget, QVBoxLayout
 
-from app.attention_workers import AnalysedImage, AnalysisNetworks, AnalysisWorker, ClassComparisonWorker
+from app.attention_workers import AnalysedImage, AnalysisNetworks
 from app.pages import Page, StudioContext
+from app.pages.attention_jobs import ClassComparisonJob, ImageAnalysisJob
 from app.pages.classify import IMAGE_FILTER
 from app.resources import RESOURCES
 from app.state import ActiveModel
@@ -28,7 +29,6 @@ from app.widgets.drop_zone import accepts, local_paths
 from app.widgets.job_bar import JobBar
 
 SAMPLE_IMAGE = RESOURCES / "samples" / "summer-palace.jpg"  # analysed for --screenshot (see its README)
-MAX_COMPARISON_BATCH = 16
 
 
 class AttentionPage(Page):
@@ -43,11 +43,6 @@ class AttentionPage(Page):
         super().__init__(context)
         self.setAcceptDrops(True)
         self.networks = AnalysisNetworks()
-        self._analysis: AnalysisWorker | None = None
-        self._comparison: ClassComparisonWorker | None = None
-        self._pending_image: tuple[str, int | None] | None = None  # (path, Grad-CAM class) waiting to start
-        self._pending_folder: str | None = None
-        self._comparison_model = ""  # summary of the model the running comparison uses
         self._stale = False  # the image shown was analysed with a model that is no longer active
         self.change_action: QAction | None = None  # made by fill_menu
         self._build()
@@ -84,6 +79,14 @@ class AttentionPage(Page):
         self.panel.class_chosen.connect(self._on_class_chosen)
         self.comparison_panel = ComparisonPanel()
         self.comparison_panel.folder_button.clicked.connect(self.choose_folder)
+        self.analysis = ImageAnalysisJob(self.job, self.session, self.context.pool, self.networks, self)
+        self.analysis.analysed.connect(self._on_analysed)
+        self.analysis.failed.connect(self._on_failed)
+        self.analysis.waiting.connect(self._on_waiting)
+        self.analysis.finished.connect(self._update_buttons)
+        self.comparison = ClassComparisonJob(self.comparison_panel, self.session, self.context.pool, self.networks, self)
+        self.comparison.compared.connect(self.classes_compared)
+        self.comparison.finished.connect(self._update_buttons)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.panel, "Image")
         self.tabs.setTabToolTip(0, "SE maps, Grad-CAM and gates for one image")
@@ -127,6 +130,10 @@ class AttentionPage(Page):
         self.change_action.setChecked(self.panel.change_toggle.isChecked())
         menu.addSeparator()
         action("&Export view as PNG…", self.export_png, "Ctrl+Shift+E", "Save the current view as a picture")
+        stop = QAction("&Stop analysing", self)
+        stop.setStatusTip("Stop the analysis and the class comparison; what is shown stays")
+        stop.triggered.connect(self.cancel)
+        menu.addAction(stop)
 
     # --- input ----------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -175,30 +182,13 @@ class AttentionPage(Page):
         """Analyse ``path`` with the active classifier as soon as it is ready (the newest request wins)."""
         self._show_message("")
         self.tabs.setCurrentWidget(self.panel)
-        self._pending_image = (str(path), target_class)
-        if self._analysis is not None:
-            self._analysis.stop()  # the pending request starts when this one has ended
-            return
-        self._start_analysis()
-
-    def _start_analysis(self) -> None:
-        if self._pending_image is None or self._analysis is not None:
-            return
-        predictor = self.session.predictor
-        if predictor is None:
-            self.file_label.setText(f"{Path(self._pending_image[0]).name} · waiting for the model to load…")
-            return
-        (path, target), self._pending_image = self._pending_image, None
-        active = self.session.active
-        worker = AnalysisWorker(self.networks, predictor, path, active.summary() if active else "", target)
-        worker.analysed.connect(self._on_analysed)
-        worker.failed.connect(self._on_failed)
-        worker.finished.connect(self._on_analysis_finished)
-        self._analysis = worker
         self._stale = False
-        self.job.track(worker, f"Analysing {Path(path).name}")
-        self.context.pool.start(worker)  # after every connection, so no early signal is lost
+        self.analysis.request(path, target_class)
         self._update_buttons()
+
+    @Slot(str)
+    def _on_waiting(self, path: str) -> None:
+        self.file_label.setText(f"{Path(path).name} · waiting for the model to load…")
 
     @Slot(object)
     def _on_analysed(self, analysed: AnalysedImage) -> None:
@@ -224,12 +214,6 @@ class AttentionPage(Page):
                                 f"analysed in {analysed.seconds:.1f} s")
         self.file_label.setToolTip(analysed.path)
 
-    @Slot()
-    def _on_analysis_finished(self) -> None:
-        self._analysis = None
-        self._update_buttons()
-        self._start_analysis()
-
     @Slot(int)
     def _on_class_chosen(self, index: int) -> None:
         if self.panel.analysed is not None:
@@ -254,54 +238,14 @@ class AttentionPage(Page):
     def compare_folder(self, folder: str) -> None:
         """Compare the SE gates of the classes in ``folder`` (one sub-folder per class)."""
         self.tabs.setCurrentWidget(self.comparison_panel)
-        self.comparison_panel.set_folder(str(folder))
-        self.comparison_panel.show_message("")
-        self._pending_folder = str(folder)
-        if self._comparison is not None:
-            self._comparison.stop()
-            return
-        self._start_comparison()
-
-    def _start_comparison(self) -> None:
-        if self._pending_folder is None or self._comparison is not None:
-            return
-        predictor = self.session.predictor
-        if predictor is None:
-            self.comparison_panel.show_message("Waiting for the model to load…")
-            return
-        folder, self._pending_folder = self._pending_folder, None
-        batch = max(1, min(MAX_COMPARISON_BATCH, predictor.default_batch_size()))
-        worker = ClassComparisonWorker(self.networks, predictor, folder, batch_size=batch)
-        worker.compared.connect(self._on_compared)
-        worker.failed.connect(self.comparison_panel.show_message)
-        worker.finished.connect(self._on_comparison_finished)
-        self._comparison = worker
-        self._comparison_model = self.session.active.summary() if self.session.active else ""
-        self.comparison_panel.show_message("")
-        self.comparison_panel.job.track(worker, f"Comparing the classes in {Path(folder).name}")
-        self.context.pool.start(worker)
+        self.comparison.request(folder)
         self._update_buttons()
-
-    @Slot(object)
-    def _on_compared(self, comparison) -> None:
-        self.comparison_panel.show_comparison(comparison, self._comparison_model)
-        self.classes_compared.emit(comparison)
-
-    @Slot()
-    def _on_comparison_finished(self) -> None:
-        worker, self._comparison = self._comparison, None
-        if worker is not None and worker.stop_requested and self._pending_folder is None:
-            self.comparison_panel.show_message("Cancelled; the comparison shown before (if any) is kept.")
-        self._update_buttons()
-        self._start_comparison()
 
     @Slot()
     def cancel(self) -> None:
         """Stop both jobs of this page (nothing half-done is shown)."""
-        self._pending_image = None
-        self._pending_folder = None
-        self.job.cancel()
-        self.comparison_panel.job.cancel()
+        self.analysis.cancel()
+        self.comparison.cancel()
 
     # --- the active model ---------------------------------------------------------------------
     @Slot(object)
@@ -309,10 +253,10 @@ class AttentionPage(Page):
         self._show_note(active)
         if self.panel.analysed is not None and self.panel.analysed.model_summary != active.summary():
             self._stale = True
-        if self._stale and self._pending_image is None and self.isVisible():
+        if self._stale and self.analysis.idle and self.isVisible():
             self._reanalyse()
-        self._start_analysis()
-        self._start_comparison()
+        self.analysis.start_pending()
+        self.comparison.start_pending()
 
     def _reanalyse(self) -> None:
         # Grad-CAM's class may not exist in the new model: explain the predicted one.
@@ -321,15 +265,15 @@ class AttentionPage(Page):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if self._stale and self._pending_image is None and self._analysis is None:
+        if self._stale and self.analysis.idle:
             self._reanalyse()
 
     @Slot(str)
     def _on_model_unavailable(self, message: str) -> None:
-        if self.session.predictor is None and (self._pending_image or self._pending_folder):
-            self._pending_image = self._pending_folder = None
+        if self.session.predictor is None and not (self.analysis.idle and self.comparison.idle):
+            self.analysis.drop_pending()
+            self.comparison.drop_pending()
             self._describe_image()
-            self.comparison_panel.show_message("")
             self._show_message(f"Nothing can be analysed without a model: {message}")
 
     def _show_note(self, active: ActiveModel) -> None:
@@ -343,36 +287,23 @@ class AttentionPage(Page):
     # --- export -------------------------------------------------------------------------------
     @Slot()
     def export_png(self) -> None:
-        """Save the current tab's view as a PNG (composed with model.figures, independent of the window size)."""
-        from model.figures import attention_view_figure, class_comparison_figure
+        """Save the current tab's view as a PNG (composed with model.figures, whatever the window size)."""
         from model.render import save_png
 
         self.context.show_page(self.key)
-        on_image = self.tabs.currentWidget() is self.panel
-        if on_image and self.panel.result is None:
-            self._show_message("There is nothing to export yet: open or drop an image first.")
+        view = self.tabs.currentWidget()  # both panels offer picture() and picture_name()
+        if view.picture_name() is None:
+            what = "open or drop an image" if view is self.panel else "compare the classes of a folder"
+            self._show_message(f"There is nothing to export yet: {what} first.")
             return
-        if not on_image and self.comparison_panel.comparison is None:
-            self.comparison_panel.show_message("There is nothing to export yet: compare the classes of a folder first.")
-            return
-        if on_image:
-            block = self.panel.result.blocks[self.panel.depth]
-            name = f"{Path(self.panel.analysed.path).stem}-{self.panel.kind}-{block.file_stem}.png"
-        else:
-            name = "class-comparison.png"
-        start = str(Path(self.settings.last_folder("export") or Path.home()) / name)
+        start = str(Path(self.settings.last_folder("export") or Path.home()) / view.picture_name())
         path, _ = QFileDialog.getSaveFileName(self, "Export the view as PNG", start, "PNG images (*.png)")
         if not path:
             return
         if not path.lower().endswith(".png"):
             path += ".png"
-        if on_image:
-            picture = attention_view_figure(self.panel.result, self.panel.depth, kind=self.panel.kind,
-                                            order=self.panel.order, cmap=self.panel.cmap)
-        else:
-            picture = class_comparison_figure(self.comparison_panel.comparison, cmap=self.comparison_panel.cmap)
         try:
-            save_png(picture, path)
+            save_png(view.picture(), path)
         except OSError as e:
             self._show_message(f"The picture could not be saved to {path} ({e.strerror or e}); choose another folder.")
             return
@@ -387,10 +318,7 @@ class AttentionPage(Page):
 
     @Slot()
     def _update_buttons(self) -> None:
-        on_image = self.tabs.currentWidget() is self.panel
-        has_view = self.panel.result is not None if on_image else self.comparison_panel.comparison is not None
-        self.export_button.setEnabled(has_view)
+        self.export_button.setEnabled(self.tabs.currentWidget().picture_name() is not None)
 
     def is_settled(self) -> bool:
-        return self._analysis is None and self._comparison is None and not self._pending_image \
-            and not self._pending_folder
+        return self.analysis.idle and self.comparison.idle

@@ -9,6 +9,9 @@ channel and value under the pointer.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
@@ -24,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from app.widgets.image_pane import ImagePane
 from app.widgets.matrix_view import MatrixView
+from model.figures import attention_view_figure
 from model.render import DEFAULT_COLORMAP, apply_colormap, colormap_lut, overlay
 
 TOP_K = 5
@@ -241,6 +245,17 @@ class AttentionPanel(QWidget):
         self.gates_range.setText(f"gates from {gate_map.values.min():.3f} to {gate_map.values.max():.3f}")
         self.gates.set_matrix(apply_colormap(gate_map.values, self.cmap, 0.0, 1.0), labels)
         self.gates.set_highlight(self.depth)
+
+    # --- export ---------------------------------------------------------------------------
+    def picture_name(self) -> str | None:
+        """A file name for ``picture()``; None while there is nothing to show."""
+        if self.result is None:
+            return None
+        return f"{Path(self.analysed.path).stem}-{self.kind}-{self.result.blocks[self.depth].file_stem}.png"
+
+    def picture(self) -> np.ndarray:
+        """The view as an RGB picture: crop, overlay, Grad-CAM, top-5 and gate map (model.figures)."""
+        return attention_view_figure(self.result, self.depth, kind=self.kind, order=self.order, cmap=self.cmap)
 
     # --- interaction ----------------------------------------------------------------------
     @Slot(int)

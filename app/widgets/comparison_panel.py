@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 from app.widgets.divergence_chart import DivergenceChart
 from app.widgets.job_bar import JobBar
 from app.widgets.matrix_view import MatrixView
-from model.figures import stretch
+from model.figures import class_comparison_figure, stretch
 from model.render import DEFAULT_COLORMAP, apply_colormap, colormap_lut
 
 INTRO = ("Pick a folder with one sub-folder of images per class. For every SE block, the curve shows how "
@@ -138,6 +138,14 @@ class ComparisonPanel(QWidget):
         if model_summary:
             parts.append(f"Model: {model_summary}.")
         self.summary.setText(" ".join(parts))
+
+    def picture_name(self) -> str | None:
+        """A file name for ``picture()``; None while there is nothing to show."""
+        return "class-comparison.png" if self.comparison is not None else None
+
+    def picture(self) -> np.ndarray:
+        """The divergence curve above the class-mean gates as an RGB picture (model.figures)."""
+        return class_comparison_figure(self.comparison, cmap=self.cmap)
 
     def _describe(self, x: float, y: float, width: int, height: int) -> str:
         if self.comparison is None:

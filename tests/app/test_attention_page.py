@@ -144,6 +144,28 @@ def test_a_bad_image_shows_one_sentence_inline_and_keeps_the_view(qtbot, page, i
     assert not page.message.isVisibleTo(page)
 
 
+def test_an_analysis_can_be_cancelled_and_the_view_stays(qtbot, page, image_factory):
+    first = analyse(qtbot, page, image_factory("first.png", size=(80, 72), seed=9))
+    shown = []
+    page.image_analysed.connect(shown.append)
+    with qtbot.waitSignal(page.job.finished, timeout=TIMEOUT):
+        page.analyse_path(str(image_factory("second.png", size=(80, 72), seed=10)))
+        assert page.job.isVisibleTo(page) and not page.is_settled()
+        page.job.cancel_button.click()
+    assert shown == [] and page.panel.result is first
+    assert page.file_label.text().startswith("first.png") and page.is_settled()
+
+
+def test_a_new_model_analyses_the_image_again(qtbot, page, image_factory):
+    analyse(qtbot, page, image_factory("photo.png", size=(80, 72), seed=11))
+    with qtbot.waitSignal(page.image_analysed, timeout=TIMEOUT) as blocker:
+        page.session.use_predictor(make_predictor(), fake_active_model("b0", missing=True))
+    assert blocker.args[0].model_summary == "EfficientNet-B0 · random weights"
+    assert "random weights" in page.file_label.text()
+    assert page.note.isVisibleTo(page) and "not on this computer" in page.note.text()
+    qtbot.waitUntil(page.is_settled, timeout=TIMEOUT)
+
+
 def test_choosing_another_class_shows_its_grad_cam(qtbot, page, image_factory):
     result = analyse(qtbot, page, image_factory("photo.png", size=(80, 72), seed=6))
     assert page.panel.classes.count() == 5
