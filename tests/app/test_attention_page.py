@@ -3,7 +3,7 @@ hovering the gate map names block/channel/value, bad images fail inline, class c
 with progress and cancel, PNG export, drops, and the screenshot sample.
 
 The classifier is a real ``Predictor`` around a small random B0 at 64 px whose BatchNorm
-statistics are calibrated (tests/model/attention_models.py), so the maps are not flat.
+statistics are calibrated (tests/app/attention_helpers.py), so the maps are not flat.
 """
 
 from __future__ import annotations
@@ -11,30 +11,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QHelpEvent, QImage, QMouseEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 
-from app.attention_workers import AnalysisNetworks, ClassComparisonWorker
 from app.widgets.attention_panel import describe_gate
-from model.attention import ClassComparison
-from model.classifier import Classifier
-from model.events import Progress
 from model.render import overlay
-from model.variants import get_variant
+from tests.app.attention_helpers import CLASSES, TIMEOUT, class_folder, make_predictor
 from tests.app.conftest import fake_active_model
-from tests.model.attention_models import calibrated_b0
-
-PREP = get_variant("b0").eval_preprocessing.at_size(64)
-CLASSES = ["cat", "dog", "fish", "bird", "frog", "newt"]
-TIMEOUT = 60_000
-
-
-def make_predictor():
-    from model.predict import Predictor
-
-    classifier = Classifier(calibrated_b0(), get_variant("b0"), CLASSES, PREP, "calibrated random weights")
-    return Predictor.from_classifier(classifier, "cpu", runtime="torch")
 
 
 @pytest.fixture
@@ -178,29 +162,8 @@ def test_choosing_another_class_shows_its_grad_cam(qtbot, page, image_factory):
     assert CLASSES[index] in page.panel.cam_pane.title.text()
 
 
-def _class_folder(image_factory, per_class=2):
-    for k in range(per_class):
-        image_factory(f"data/cat/{k}.png", size=(72, 64), color=(220, 40, 40), seed=k)
-        last = image_factory(f"data/dog/{k}.png", size=(72, 64), color=(40, 60, 220), seed=10 + k)
-    return last.parent.parent
-
-
-def test_the_comparison_worker_reports_progress_then_the_result(qtbot, image_factory):
-    folder = _class_folder(image_factory, per_class=3)
-    worker = ClassComparisonWorker(AnalysisNetworks(), make_predictor(), str(folder), batch_size=2)
-    progress, results = [], []
-    worker.progressed.connect(progress.append)
-    worker.compared.connect(results.append)
-    with qtbot.waitSignals([worker.progressed, worker.compared, worker.finished], order="simple", timeout=TIMEOUT):
-        worker.run()  # in this thread: the order of emissions is what is checked
-    assert [(p.done, p.total) for p in progress][0] == (0, 6) and progress[-1].done == 6
-    assert all(isinstance(p, Progress) for p in progress)
-    (result,) = results
-    assert isinstance(result, ClassComparison) and result.class_names == ["cat", "dog"]
-
-
 def test_class_comparison_on_the_page_shows_the_divergence_curve(qtbot, page, image_factory):
-    folder = _class_folder(image_factory)
+    folder = class_folder(image_factory)
     values = []
     page.comparison_panel.job.bar.valueChanged.connect(values.append)
     with qtbot.waitSignal(page.classes_compared, timeout=TIMEOUT) as blocker:
@@ -218,7 +181,7 @@ def test_class_comparison_on_the_page_shows_the_divergence_curve(qtbot, page, im
 
 
 def test_class_comparison_can_be_cancelled(qtbot, page, image_factory):
-    folder = _class_folder(image_factory, per_class=4)
+    folder = class_folder(image_factory, per_class=4)
     shown = []
     page.classes_compared.connect(shown.append)
     with qtbot.waitSignal(page.comparison_panel.job.finished, timeout=TIMEOUT):
@@ -249,7 +212,7 @@ def test_export_writes_the_current_view_as_png(qtbot, page, image_factory, tmp_p
     assert page.settings.last_folder("export") == str(target.parent)
 
     with qtbot.waitSignal(page.classes_compared, timeout=TIMEOUT):
-        page.compare_folder(str(_class_folder(image_factory)))
+        page.compare_folder(str(class_folder(image_factory)))
     qtbot.waitUntil(page.is_settled, timeout=TIMEOUT)
     chart_target = tmp_path / "out" / "classes.png"
     monkeypatch.setattr("app.pages.attention.QFileDialog.getSaveFileName", lambda *a, **k: (str(chart_target), ""))
@@ -280,7 +243,7 @@ def test_dropping_an_image_analyses_it_and_a_folder_compares_its_classes(qtbot, 
     assert blocker.args[0].path == str(photo)
     assert page.file_label.text().startswith("dropped.png")
     with qtbot.waitSignal(page.classes_compared, timeout=TIMEOUT):
-        accepted = _drop(page.window(), page.panel.gates, _class_folder(image_factory))
+        accepted = _drop(page.window(), page.panel.gates, class_folder(image_factory))
     assert accepted
     qtbot.waitUntil(page.is_settled, timeout=TIMEOUT)
 
