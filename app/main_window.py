@@ -145,7 +145,8 @@ class MainWindow(QMainWindow):
         self.session.start(check_online=check_online)
 
     def has_page(self, key: str) -> bool:
-        return key in self.pages
+        # PAGE_KEYS, not self.pages: pages ask while the window is still making the later ones.
+        return key in PAGE_KEYS
 
     def page(self, key: str) -> Page:
         return self.pages[key]
