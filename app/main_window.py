@@ -78,6 +78,8 @@ class MainWindow(QMainWindow):
         self.pool.busy_changed.connect(self._on_busy_changed)
         self.pool.all_finished.connect(self._check_settled)
         self.tabs.currentChanged.connect(self._on_tab_changed)
+        if self.has_page("attention"):
+            self.pages["classify"].analyse_requested.connect(self.pages["attention"].analyse_path)
 
         self.resize(*SCREENSHOT_SIZE)
         if remember and self.settings.geometry is not None:

@@ -180,6 +180,7 @@ class AttentionPage(Page):
     @Slot(str)
     def analyse_path(self, path: str, target_class: int | None = None) -> None:
         """Analyse ``path`` with the active classifier as soon as it is ready (the newest request wins)."""
+        self.context.show_page(self.key)
         self._show_message("")
         self.tabs.setCurrentWidget(self.panel)
         self._stale = False

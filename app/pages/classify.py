@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Slot
+from PySide6.QtCore import QModelIndex, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -41,6 +41,8 @@ class ClassifyPage(Page):
     key = "classify"
     title = "Classify"
     tooltip = "Drop photos to get their top-5 labels"
+
+    analyse_requested = Signal(str)  # a classified image to show on the Attention page
 
     def __init__(self, context: StudioContext) -> None:
         super().__init__(context)
@@ -106,6 +108,9 @@ class ClassifyPage(Page):
         self.list_view.setUniformItemSizes(True)  # fast layout for thousands of rows
         self.list_view.setAlternatingRowColors(True)
         self.list_view.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        if self.context.has_page("attention"):
+            self.list_view.setToolTip("Double-click or press Enter on a result to see its SE attention")
+            self.list_view.activated.connect(self._on_result_activated)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.drop_zone)
         self.stack.addWidget(self.list_view)
@@ -259,6 +264,12 @@ class ClassifyPage(Page):
         self._update_summary()
         self._update_buttons()
         self._start_next()
+
+    @Slot(QModelIndex)
+    def _on_result_activated(self, index: QModelIndex) -> None:
+        row = self.results.rows()[index.row()]
+        if row.state is RowState.DONE:
+            self.analyse_requested.emit(row.path)
 
     @Slot()
     def _on_thumbnailer_finished(self) -> None:

@@ -264,3 +264,17 @@ def test_analysis_waits_for_the_model_and_the_screenshot_uses_the_sample(qtbot, 
     assert blocker.args[0].path.endswith("resources/samples/summer-palace.jpg")
     qtbot.waitUntil(page.is_settled, timeout=TIMEOUT)
     assert page.panel.crop_pane.image().width() == 64
+
+
+def test_a_classify_result_opens_on_the_attention_page(qtbot, page, image_factory):
+    window = page.window()
+    classify = window.page("classify")
+    path = image_factory("classified.png", size=(80, 72), seed=12)
+    classify.classify_paths([str(path)])
+    qtbot.waitUntil(lambda: classify.is_settled() and classify.results.rowCount() == 1, timeout=TIMEOUT)
+    window.show_page("classify")
+    with qtbot.waitSignal(page.image_analysed, timeout=TIMEOUT) as blocker:
+        classify.list_view.activated.emit(classify.results.index(0, 0))
+    assert blocker.args[0].path == str(path)
+    assert window.tabs.currentWidget() is page
+    qtbot.waitUntil(page.is_settled, timeout=TIMEOUT)
