@@ -278,3 +278,21 @@ def test_a_classify_result_opens_on_the_attention_page(qtbot, page, image_factor
     assert blocker.args[0].path == str(path)
     assert window.tabs.currentWidget() is page
     qtbot.waitUntil(page.is_settled, timeout=TIMEOUT)
+
+
+def test_the_window_with_this_page_is_built_without_importing_torch(tmp_path):
+    """The window must appear before torch loads: the page imports the backend only in its workers."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from app import create_application; app = create_application();"
+        "from app.main_window import MainWindow; from app.settings import AppSettings;"
+        "w = MainWindow(AppSettings(), page='attention', remember=False);"
+        "sys.exit(3 if 'torch' in sys.modules else 0)"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path), HOME=str(tmp_path))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
