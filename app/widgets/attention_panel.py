@@ -41,14 +41,13 @@ GUIDE = (
 
 
 def describe_gate(cell) -> str:
-    """One line for a gate-map cell: "stage 4 · block 2 · 480 ch · 14×14 — channel 17: s = 0.734"."""
+    """One line for a gate-map cell: "stage 4 · block 2 · 480 ch · 14×14 — channel 17: gate s = 0.734"."""
     return f"{cell.block.name} — channel {cell.channel}: gate s = {cell.value:.3f}"
 
 
 class AttentionPanel(QWidget):
     """Shows one analysis; ``depth`` and ``kind`` choose the SE overlay."""
 
-    depth_changed = Signal(int)
     class_chosen = Signal(int)  # a class index: show Grad-CAM for it
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -97,7 +96,7 @@ class AttentionPanel(QWidget):
         self.slider.setPageStep(1)
         self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
         self.slider.setToolTip("Scrub through the SE blocks from input to output (←/→, Page Up/Down, Home/End)")
-        self.slider.valueChanged.connect(self._on_slider)
+        self.slider.valueChanged.connect(self._refresh_se)
         self.block_label = QLabel()
         self.block_label.setMinimumWidth(340)
         self.change_toggle = QCheckBox("What SE changed")
@@ -258,11 +257,6 @@ class AttentionPanel(QWidget):
         return attention_view_figure(self.result, self.depth, kind=self.kind, order=self.order, cmap=self.cmap)
 
     # --- interaction ----------------------------------------------------------------------
-    @Slot(int)
-    def _on_slider(self, depth: int) -> None:
-        self._refresh_se()
-        self.depth_changed.emit(depth)
-
     def step(self, delta: int) -> None:
         """Move the slider by ``delta`` blocks (clamped)."""
         self.slider.setValue(self.slider.value() + delta)

@@ -226,11 +226,11 @@ def _drop(window, target, *paths) -> bool:
     (so Qt routes them to the widget that accepts drops); whether the drop was accepted."""
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    pos = QPointF(target.mapTo(window, target.rect().center()))
-    args = (pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    enter = QDragEnterEvent(*args)
+    pos = target.mapTo(window, target.rect().center())
+    rest = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(pos, *rest)  # QPoint here, QPointF for the drop: PySide6's signatures
     QApplication.sendEvent(window.windowHandle(), enter)
-    drop = QDropEvent(*args)
+    drop = QDropEvent(QPointF(pos), *rest)
     QApplication.sendEvent(window.windowHandle(), drop)
     return enter.isAccepted() and drop.isAccepted()
 
