@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.pages import Page, StudioContext
+from app.pages.attention import AttentionPage
 from app.pages.classify import ClassifyPage
 from app.pages.models import ModelsPage
 from app.session import ModelSession
@@ -28,6 +29,7 @@ from app.workers import WorkerPool
 PAGES: tuple[type[Page], ...] = (
     ClassifyPage,
     ModelsPage,
+    AttentionPage,
 )
 PAGE_KEYS: tuple[str, ...] = tuple(p.key for p in PAGES)
 SCREENSHOT_SIZE = (1280, 800)
@@ -76,6 +78,8 @@ class MainWindow(QMainWindow):
         self.pool.busy_changed.connect(self._on_busy_changed)
         self.pool.all_finished.connect(self._check_settled)
         self.tabs.currentChanged.connect(self._on_tab_changed)
+        if self.has_page("attention"):
+            self.pages["classify"].analyse_requested.connect(self.pages["attention"].analyse_path)
 
         self.resize(*SCREENSHOT_SIZE)
         if remember and self.settings.geometry is not None:
@@ -143,7 +147,8 @@ class MainWindow(QMainWindow):
         self.session.start(check_online=check_online)
 
     def has_page(self, key: str) -> bool:
-        return key in self.pages
+        # PAGE_KEYS, not self.pages: pages ask while the window is still making the later ones.
+        return key in PAGE_KEYS
 
     def page(self, key: str) -> Page:
         return self.pages[key]

@@ -13,7 +13,7 @@ from PySide6.QtCore import QByteArray, QSettings
 from model.variants import VARIANT_NAMES
 
 VERSION = 1
-FOLDER_KINDS = ("images", "weights", "export", "bundle")
+FOLDER_KINDS = ("images", "weights", "export", "bundle", "dataset")
 WEIGHTS_KINDS = ("imagenet", "random")  # or a file path
 
 
@@ -116,3 +116,13 @@ class AppSettings:
     @models_selected.setter
     def models_selected(self, name: str) -> None:
         self._s.setValue("models/selected", name)
+
+    # --- the Attention page ---------------------------------------------------------
+    @property
+    def attention_change(self) -> bool:
+        """Whether the Attention page shows "what SE changed" instead of the plain SE map."""
+        return self._s.value("attention/show_change", False, type=bool)
+
+    @attention_change.setter
+    def attention_change(self, on: bool) -> None:
+        self._s.setValue("attention/show_change", bool(on))

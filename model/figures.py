@@ -13,7 +13,15 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from model.render import DEFAULT_COLORMAP, ValueRange, apply_colormap, as_rgb_array, colormap_lut, nice_range
+from model.render import (
+    DEFAULT_COLORMAP,
+    ValueRange,
+    apply_colormap,
+    as_rgb_array,
+    colormap_lut,
+    nice_range,
+    overlay,
+)
 
 BACKGROUND = (255, 255, 255)
 INK = (30, 30, 30)
@@ -207,3 +215,35 @@ def class_comparison_figure(comparison, *, cmap: str = DEFAULT_COLORMAP, plot_wi
     order = ", ".join(comparison.class_names)
     heat = titled(heat, f"mean gate per class; rows within each block: {order}", size=12)
     return vstack([chart, heat], gap=16)
+
+
+def text_block(lines: list[str], size: int = 12, width: int | None = None) -> np.ndarray:
+    """Lines of text on the background colour, one below the other."""
+    line_h = text_size("Ag", size)[1] + 6
+    im, draw = canvas(width or max(text_size(s, size)[0] for s in lines) + 8, line_h * len(lines) + 4)
+    for k, line in enumerate(lines):
+        draw_text(draw, (4, 2 + k * line_h), line, size)
+    return np.asarray(im)
+
+
+def attention_view_figure(
+    result, depth: int, *, kind: str = "se", order: str = "sorted", i: int = 0, cmap: str = DEFAULT_COLORMAP
+) -> np.ndarray:
+    """One image's attention view as a picture: the crop, block ``depth``'s SE overlay, Grad-CAM
+    and the top-5 classes in a row, with the gate map below (what the GUI's Attention page shows)."""
+    crop = result.images[i]
+    block = result.blocks[depth]
+    smap = result.spatial_map(depth, i, kind)
+    target = result.target_classes[i]
+    what = "what SE changed" if kind == "change" else "SE map"
+    top = [f"{rank}. {c.label}  {c.probability:.1%}" for rank, c in enumerate(result.top_classes(i, 5), start=1)]
+    row = hstack([
+        titled(crop, "input crop"),
+        titled(overlay(crop, smap.image, cmap=cmap), f"{what}: {block.short_name} ({block.channels} ch)"),
+        titled(overlay(crop, result.gradcam_map(i).image, cmap=cmap), f"Grad-CAM: {result.label(target)}"),
+        titled(text_block(top), "top-5 classes"),
+    ], gap=12)
+    caption = text_block([f"SE block {depth + 1} of {result.num_blocks}: {block.name}; "
+                          f"colours span 0 to {smap.vmax:.3g} (scaled per block)"])
+    gates = gate_map_figure(result.gate_map(i, order), cmap=cmap, plot_width=max(384, row.shape[1] - 160))
+    return vstack([row, caption, gates], gap=12)

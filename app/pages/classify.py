@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Slot
+from PySide6.QtCore import QModelIndex, QTimer, Signal, Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -41,6 +41,8 @@ class ClassifyPage(Page):
     key = "classify"
     title = "Classify"
     tooltip = "Drop photos to get their top-5 labels"
+
+    analyse_requested = Signal(str)  # a classified image to show on the Attention page
 
     def __init__(self, context: StudioContext) -> None:
         super().__init__(context)
@@ -108,6 +110,9 @@ class ClassifyPage(Page):
         self.list_view.setUniformItemSizes(True)  # fast layout for thousands of rows
         self.list_view.setAlternatingRowColors(True)
         self.list_view.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        if self.context.has_page("attention"):
+            self.list_view.setToolTip("Double-click or press Enter on a result to see its SE attention")
+            self.list_view.activated.connect(self._on_result_activated)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.drop_zone)
         self.stack.addWidget(self.list_view)
@@ -263,6 +268,12 @@ class ClassifyPage(Page):
     @Slot(object)
     def _on_thumbnailer_ended(self, thumbnailer) -> None:
         self._thumbnailers = [t for t in self._thumbnailers if t is not thumbnailer]
+
+    @Slot(QModelIndex)
+    def _on_result_activated(self, index: QModelIndex) -> None:
+        row = self.results.rows()[index.row()]
+        if row.state is RowState.DONE:
+            self.analyse_requested.emit(row.path)
 
     @Slot()
     def cancel(self) -> None:

@@ -37,8 +37,8 @@ class FailingWorker(Worker):
 
 
 def test_pages_in_order_and_switching(window):
-    assert PAGE_KEYS == ("classify", "models")
-    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == ["Classify", "Models"]
+    assert PAGE_KEYS == ("classify", "models", "attention")
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == ["Classify", "Models", "Attention"]
     window.show_page("models")
     assert window.tabs.currentWidget() is window.page("models")
     assert window.settings.page == "models"
