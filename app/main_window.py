@@ -147,8 +147,8 @@ class MainWindow(QMainWindow):
         self.session.start(check_online=check_online)
 
     def has_page(self, key: str) -> bool:
-        # PAGE_KEYS, not self.pages: pages ask while the window is still making the later ones.
-        return key in PAGE_KEYS
+        # PAGE_KEYS too, not only self.pages: pages ask while the window is still making the later ones.
+        return key in PAGE_KEYS or key in self.pages
 
     def page(self, key: str) -> Page:
         return self.pages[key]
