@@ -2,6 +2,8 @@
 
 ``measure_variant`` times one variant's forward pass on a device: latency is the
 median of single-image passes, throughput comes from batches of ``batch_size``.
+It times the runtime classification really uses there (ONNX Runtime on a CPU,
+torch with channels_last/autocast on a GPU; see ``model.runtime``).
 Weights are random: speed does not depend on their values, and nothing has to
 be downloaded. ``measure_variants`` does the same for several variants as a
 generator of ``Progress`` and ``Measurement`` events, so a GUI worker or the CLI
@@ -12,7 +14,9 @@ from __future__ import annotations
 
 import statistics
 import threading
+import tempfile
 import time
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
@@ -36,12 +40,13 @@ class Measurement:
     batch_size: int = 1
     image_size: int = 224
     repeats: int = 0
+    runtime: str = "torch"  # "onnx" (ONNX Runtime) or "torch"
 
 
 def passes_per_variant(batch_size: int, repeats: int) -> int:
     """Forward passes one measurement makes (each one is a progress and cancel point)."""
     batch_passes = WARMUP_PASSES + repeats if batch_size > 1 else 0
-    return WARMUP_PASSES + repeats + batch_passes
+    return 1 + WARMUP_PASSES + repeats + batch_passes  # 1: building the runner
 
 
 def measure_variant(
@@ -50,10 +55,11 @@ def measure_variant(
     batch_size: int = 1,
     repeats: int = 10,
     image_size: int | None = None,
+    runtime: str = "auto",
 ) -> Measurement:
     """Time ``variant`` on ``device`` at ``image_size`` (default: its native resolution)."""
     result = None
-    for step in _measure_steps(variant, resolve_device(device), batch_size, repeats, image_size):
+    for step in _measure_steps(variant, resolve_device(device), batch_size, repeats, image_size, runtime):
         if step is not None:
             result = step
     return result
@@ -66,6 +72,7 @@ def measure_variants(
     batch_size: int = 1,
     repeats: int = 10,
     image_size: int | None = None,
+    runtime: str = "auto",
 ) -> Iterator[Progress | Measurement]:
     """Measure each variant in turn, yielding ``Progress`` after every forward pass and a
     ``Measurement`` per variant. Setting ``cancel`` ends the generator at the next pass."""
@@ -76,7 +83,7 @@ def measure_variants(
     for name in names:
         title = get_variant(name).title
         yield Progress(done, total, f"Measuring {title} on {dev.type.upper()}")
-        for step in _measure_steps(name, dev, batch_size, repeats, image_size):
+        for step in _measure_steps(name, dev, batch_size, repeats, image_size, runtime):
             if cancel is not None and cancel.is_set():
                 return
             if step is None:
@@ -87,11 +94,11 @@ def measure_variants(
 
 
 def _measure_steps(
-    variant: str, device: torch.device, batch_size: int, repeats: int, image_size: int | None
+    variant: str, device: torch.device, batch_size: int, repeats: int, image_size: int | None, runtime: str
 ) -> Iterator[Measurement | None]:
     """Yield None after each forward pass, then the Measurement."""
     from model.network import build_model
-    from model.runtime import TorchRunner
+    from model.runtime import make_runner
 
     if batch_size < 1 or repeats < 1:
         from model.errors import StudioError
@@ -102,9 +109,15 @@ def _measure_steps(
     # Seeded so two measurements run exactly the same arithmetic.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        runner = TorchRunner(build_model(v), v.name, device)
+        net = build_model(v)
         single = torch.randn(1, 3, size, size)
         batch = torch.randn(batch_size, 3, size, size) if batch_size > 1 else None
+
+    # The runtime classification uses on this device (ONNX Runtime on a CPU). Its graph of
+    # these throwaway weights goes to a temporary folder, not the user's graph cache.
+    with tempfile.TemporaryDirectory(prefix="studio-bench-") as tmp:
+        runner = make_runner(net, v.name, device, size, runtime, cache=Path(tmp))
+    yield None  # building the runner (an ONNX export on a CPU) can take seconds: a cancel point
 
     single_times = []
     for i in range(WARMUP_PASSES + repeats):
@@ -133,6 +146,7 @@ def _measure_steps(
         batch_size=batch_size,
         image_size=size,
         repeats=repeats,
+        runtime=runner.name,
     )
 
 

@@ -161,8 +161,14 @@ def onnxruntime_available() -> bool:
     return True
 
 
-def make_runner(model: nn.Module, variant: str, device: torch.device, image_size: int, runtime: str = "auto") -> Runner:
-    """Pick the fastest runtime for ``device``: ONNX Runtime on CPU when available, else torch."""
+def make_runner(
+    model: nn.Module, variant: str, device: torch.device, image_size: int, runtime: str = "auto",
+    cache: Path | None = None,
+) -> Runner:
+    """Pick the fastest runtime for ``device``: ONNX Runtime on CPU when available, else torch.
+
+    ``cache`` overrides the folder of exported graphs (benchmarks of throwaway weights use a temporary one).
+    """
     if runtime not in RUNTIME_CHOICES:
         from model.errors import StudioError
 
@@ -170,7 +176,7 @@ def make_runner(model: nn.Module, variant: str, device: torch.device, image_size
     want_onnx = runtime == "onnx" or (runtime == "auto" and device.type == "cpu" and onnxruntime_available())
     if want_onnx:
         try:
-            return OnnxRunner(model, image_size)
+            return OnnxRunner(model, image_size, cache=cache)
         except Exception as e:  # a graph that will not export must not stop classification
             if runtime == "onnx":
                 raise

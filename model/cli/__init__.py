@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "export": "export",
     "attention": "attention",
     "attention-classes": "attention_classes",
+    "bench": "bench",
 }
 
 

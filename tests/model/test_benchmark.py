@@ -50,3 +50,36 @@ def test_bad_arguments_are_clear_errors():
         measure_variant("b0", "cpu", repeats=0, image_size=32)
     with pytest.raises(StudioError, match="Unknown variant"):
         list(measure_variants(["b9"], "cpu"))
+
+
+def test_the_cpu_measures_the_runtime_classification_uses():
+    m = measure_variant("b0", "cpu", batch_size=1, repeats=1, image_size=32)
+    assert m.runtime == "onnx"
+    assert measure_variant("b0", "cpu", batch_size=1, repeats=1, image_size=32, runtime="torch").runtime == "torch"
+
+
+def test_benchmark_graphs_do_not_fill_the_users_cache():
+    from model.runtime import cache_dir
+
+    measure_variant("b0", "cpu", batch_size=1, repeats=1, image_size=32)
+    assert not (cache_dir() / "onnx").exists() or not any((cache_dir() / "onnx").iterdir())
+
+
+def test_bench_cli_json(capsys):
+    import json
+
+    from model.cli import main
+
+    assert main(["bench", "--variants", "b0,b1", "--device", "cpu", "--repeats", "1", "--batch-size", "2",
+                 "--image-size", "32", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["variant"] for r in rows] == ["b0", "b1"]
+    assert all(r["latency_ms"] > 0 and r["images_per_sec"] > 0 and r["runtime"] == "onnx" for r in rows)
+
+
+def test_bench_cli_rejects_an_unknown_variant(capsys):
+    from model.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["bench", "--variants", "b0,b9"])
+    assert info.value.code == 2 and "b9" in capsys.readouterr().err
