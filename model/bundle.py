@@ -10,13 +10,13 @@ with ``torch.load(weights_only=True)`` so a hostile file cannot run code.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from model.atomic import atomic_write
 from model.errors import BundleError
 from model.variants import Preprocessing, get_variant
 
@@ -84,23 +84,8 @@ def is_bundle_dict(obj: Any) -> bool:
 
 
 def atomic_torch_save(obj: Any, path: str | os.PathLike) -> Path:
-    """``torch.save`` to a temporary file in the same folder, fsync, then rename over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+    """``torch.save`` to ``path`` atomically (see ``model.atomic``)."""
+    return atomic_write(path, lambda f: torch.save(obj, f))
 
 
 def save_bundle(bundle: Bundle, path: str | os.PathLike) -> Path:

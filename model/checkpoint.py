@@ -20,12 +20,12 @@ import csv
 import io
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from model.bundle import Bundle, atomic_torch_save, bundle_from_dict, bundle_to_dict, read_torch_file
+from model.atomic import atomic_write
 from model.errors import BundleError
 
 CHECKPOINT_FORMAT = "efficientnet-studio-checkpoint"
@@ -129,23 +129,8 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
 
 
 def atomic_write_text(text: str, path: str | os.PathLike) -> Path:
-    """Write a text file atomically (temporary file in the same folder, fsync, rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+    """Write a text file atomically (see ``model.atomic``)."""
+    return atomic_write(path, lambda f: f.write(text), binary=False)
 
 
 def write_metrics_csv(history: list[dict[str, Any]], path: str | os.PathLike) -> Path:
