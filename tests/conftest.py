@@ -1,4 +1,4 @@
-"""Shared test set-up: offscreen Qt, few CPU threads, and tiny generated images."""
+"""Shared test set-up: offscreen Qt, isolated caches, and tiny generated images."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from PIL import Image  # noqa: E402
+
+from tests.image_files import make_image  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -26,22 +26,6 @@ def _isolated_torch_home(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(home))
     monkeypatch.setenv("EFFICIENTNET_STUDIO_CACHE", str(tmp_path / "studio-cache"))
     return home
-
-
-def make_image(path: Path, size=(48, 40), color=(200, 30, 30), mode="RGB", fmt=None, seed: int | None = None) -> Path:
-    """Write a small image; with ``seed`` it is textured noise around ``color``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if seed is not None:
-        rng = np.random.default_rng(seed)
-        base = np.array(color, dtype=np.float64)[None, None, :]
-        arr = np.clip(base + rng.normal(0, 25, (size[1], size[0], 3)), 0, 255).astype(np.uint8)
-        im = Image.fromarray(arr, "RGB")
-    else:
-        im = Image.new("RGB", size, color)
-    if mode != "RGB":
-        im = im.convert(mode)
-    im.save(path, format=fmt)
-    return path
 
 
 @pytest.fixture

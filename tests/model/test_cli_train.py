@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from train_helpers import make_dataset
+from tests.model.train_helpers import make_dataset
 
 from model.bundle import load_bundle
 from model.checkpoint import load_checkpoint

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from train_helpers import make_dataset, truncate
+from tests.model.train_helpers import make_dataset, truncate
 
-from conftest import make_image
+from tests.image_files import make_image
 from model.data import eval_preprocessing, scan_dataset, split_dataset, train_transform
 from model.errors import DatasetError
 from model.loaders import ImageSamples, SubsetSampler, collate, decode_for_eval, make_loader, prepare_cache

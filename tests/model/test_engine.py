@@ -10,7 +10,7 @@ import time
 
 import pytest
 import torch
-from train_helpers import make_dataset, truncate
+from tests.model.train_helpers import make_dataset, truncate
 
 from model.bundle import load_bundle
 from model.checkpoint import load_checkpoint

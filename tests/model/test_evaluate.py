@@ -5,7 +5,7 @@ import threading
 
 import pytest
 import torch
-from train_helpers import make_dataset, truncate
+from tests.model.train_helpers import make_dataset, truncate
 
 from model.bundle import Bundle, save_bundle
 from model.data import eval_preprocessing

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import make_image
+from tests.image_files import make_image
 
 COLORS = {"red": (210, 40, 40), "green": (40, 190, 60), "blue": (40, 60, 210)}
 
