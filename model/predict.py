@@ -53,34 +53,35 @@ class Predictor:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
         runtime: str = "auto",
-        exact: bool = False,
+        fast_decode: bool = False,
     ) -> None:
         dev = resolve_device(device)  # an unavailable device fails before any loading
-        self._attach(load_classifier(variant, weights, progress=progress, cancel=cancel), dev, runtime, exact)
+        self._attach(load_classifier(variant, weights, progress=progress, cancel=cancel), dev, runtime, fast_decode)
 
     @classmethod
     def from_bundle(
-        cls, path: str | os.PathLike, device: str | torch.device = "auto", runtime: str = "auto", exact: bool = False
+        cls, path: str | os.PathLike, device: str | torch.device = "auto", runtime: str = "auto", fast_decode: bool = False
     ) -> "Predictor":
         """A predictor for a fine-tuned model bundle (its own classes and preprocessing)."""
         dev = resolve_device(device)
-        return cls.from_classifier(load_classifier(bundle=path), dev, runtime, exact)
+        return cls.from_classifier(load_classifier(bundle=path), dev, runtime, fast_decode)
 
     @classmethod
     def from_classifier(
-        cls, classifier: Classifier, device: str | torch.device = "auto", runtime: str = "auto", exact: bool = False
+        cls, classifier: Classifier, device: str | torch.device = "auto", runtime: str = "auto", fast_decode: bool = False
     ) -> "Predictor":
         """A predictor around an already loaded classifier (left unchanged, on the CPU).
 
         ``runtime`` is "auto" (ONNX Runtime on a CPU, torch elsewhere), "torch" or "onnx".
-        ``exact`` decodes JPEGs at full size, so the pixels equal torchvision's recipe;
-        by default they decode at a reduced DCT scale, which is much faster for photos.
+        By default JPEGs decode at full size, so the pixels (and, within 1e-4, the
+        probabilities) equal torchvision's recipe. ``fast_decode`` decodes them at a
+        reduced DCT scale instead: faster for large photos, with slightly different pixels.
         """
         self = cls.__new__(cls)
-        self._attach(classifier, resolve_device(device), runtime, exact)
+        self._attach(classifier, resolve_device(device), runtime, fast_decode)
         return self
 
-    def _attach(self, classifier: Classifier, device: torch.device, runtime: str, exact: bool) -> None:
+    def _attach(self, classifier: Classifier, device: torch.device, runtime: str, fast_decode: bool) -> None:
         self.classifier = classifier
         self.device = device
         self.policy = speed_policy(device)
@@ -88,7 +89,7 @@ class Predictor:
             classifier.model, classifier.variant.name, device, classifier.preprocessing.crop_size, runtime
         )
         self.decoder: Decoder = ThreadedDecoder(
-            classifier.preprocessing, workers=max(1, self.policy.loader_workers), draft=not exact
+            classifier.preprocessing, workers=max(1, self.policy.loader_workers), draft=fast_decode
         )
 
     @property
