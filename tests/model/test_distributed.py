@@ -219,6 +219,49 @@ def test_ranks_other_than_0_write_nothing(data, tmp_path, monkeypatch):
     assert not (tmp_path / "run").exists()  # not even the feature cache: rank 1 keeps it in memory
 
 
+def test_a_process_alone_has_a_context_without_collectives(monkeypatch):
+    for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK"):
+        monkeypatch.delenv(name, raising=False)
+    ctx = DistContext.from_env("cpu")
+    assert not ctx.enabled and ctx.is_main and (ctx.rank, ctx.world_size) == (0, 1)
+    net = torch.nn.Linear(2, 2)
+    assert ctx.wrap(net, torch.device("cpu")) is net
+    assert ctx.sum([1.5, 2]) == [1.5, 2] and ctx.any(True) and not ctx.any(False)
+    assert ctx.broadcast_object("x") == "x" and ctx.all_gather_object(3) == [3]
+    assert ctx.device_for(torch.device("cuda")) == torch.device("cuda")
+    ctx.sync_buffers(net), ctx.barrier(), ctx.close()
+
+
+def _context_worker(rank: int, port: int, out: str) -> None:
+    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    ctx = DistContext.from_env("cpu")
+    bn = torch.nn.BatchNorm1d(3)
+    bn.running_mean.fill_(rank + 1.0)
+    ctx.sync_buffers(bn)
+    result = {
+        "enabled": ctx.enabled, "backend": ctx.backend, "is_main": ctx.is_main,
+        "ddp": type(ctx.wrap(torch.nn.Linear(2, 2), torch.device("cpu"))).__name__,
+        "sum": ctx.sum([rank + 1.0, 10.0]),
+        "any_one": ctx.any(rank == 1), "any_none": ctx.any(False),
+        "broadcast": ctx.broadcast_object({"from": rank}), "gather": ctx.all_gather_object(rank * 10),
+        "running_mean": bn.running_mean.tolist(),
+    }
+    ctx.barrier()
+    ctx.close()
+    Path(out, f"{rank}.json").write_text(json.dumps(result))
+
+
+def test_two_gloo_processes_reduce_agree_and_share_rank_0s_state(tmp_path):
+    torch.multiprocessing.spawn(_context_worker, args=(free_port(), str(tmp_path)), nprocs=2, join=True)
+    results = [json.loads((tmp_path / f"{r}.json").read_text()) for r in (0, 1)]
+    for rank, r in enumerate(results):
+        assert r["enabled"] and r["backend"] == "gloo" and r["is_main"] == (rank == 0)
+        assert r["ddp"] == "DistributedDataParallel"
+        assert r["sum"] == [3.0, 20.0] and r["any_one"] and not r["any_none"]
+        assert r["broadcast"] == {"from": 0} and r["gather"] == [0, 10]
+        assert r["running_mean"] == [1.0, 1.0, 1.0]  # rank 0's batch-norm statistics on both
+
+
 def test_each_rank_takes_its_shard_of_every_global_batch():
     order = list(range(11))
     for world in (1, 2, 3):
