@@ -306,6 +306,8 @@ class HeadModeData(ModeData):
         return (yield from self.train_steps(epoch, batches(), len(order)))
 
     def validate(self):
+        # Distributed, every rank validates everything: on cached features it is cheap, and the
+        # ranks get identical results without exchanging anything.
         t = self.t
         t.net.classifier.eval()
         logits = []

@@ -118,6 +118,7 @@ def test_two_gloo_processes_match_one_process_and_resume_on_one(data, tmp_path, 
     for run in (single, multi):
         assert main(["train", str(data), "--out", str(run), "--epochs", "3", "--resume", "--device", "cpu", "--workers", "0"]) == 0
     assert load_checkpoint(multi / "last.pt").epochs_done == 3
+    assert load_checkpoint(multi / "last.pt").bundle.config["dropout"] == 0.0  # kept on resume
     assert_same_weights(single / "last.pt", multi / "last.pt")
 
 
@@ -262,6 +263,15 @@ def test_two_gloo_processes_reduce_agree_and_share_rank_0s_state(tmp_path):
         assert r["running_mean"] == [1.0, 1.0, 1.0]  # rank 0's batch-norm statistics on both
 
 
+def test_the_dropout_rate_is_a_checked_setting(data, tmp_path):
+    from model.engine import check_config
+    from model.errors import StudioError
+
+    with pytest.raises(StudioError, match="dropout rate"):
+        check_config(TrainConfig(data, tmp_path / "run", dropout=1.0))
+    check_config(TrainConfig(data, tmp_path / "run", dropout=0.0))
+
+
 def test_each_rank_takes_its_shard_of_every_global_batch():
     order = list(range(11))
     for world in (1, 2, 3):
@@ -273,6 +283,22 @@ def test_each_rank_takes_its_shard_of_every_global_batch():
     sampler = ShardedBatchSampler(order, 4, 0, 2, min_shard=2)
     assert len(sampler) == 2 and sampler.global_total() == 8
     assert ShardedBatchSampler(list(range(12)), 4, 1, 2, min_shard=2).global_total() == 12
+
+
+def test_a_short_shard_trains_with_frozen_batch_norm_statistics():
+    # Distributed full mode: a rank whose shard lost images to failed decodes must still take its step.
+    from model.epochs import batch_norm_frozen
+    from model.network import build_model
+
+    net = build_model("b0", 2).train()
+    bn = net.features[0][1]
+    before = bn.running_mean.clone()
+    for n in (1, 0):
+        with batch_norm_frozen(net):
+            net(torch.randn(n, 3, 32, 32)).sum().backward()
+        assert torch.equal(bn.running_mean, before) and bn.training
+    net(torch.randn(2, 3, 32, 32))
+    assert not torch.equal(bn.running_mean, before)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
