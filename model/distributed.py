@@ -5,11 +5,12 @@ RANK / WORLD_SIZE / LOCAL_RANK / MASTER_ADDR, and ``DistContext.from_env``
 joins the process group (NCCL on CUDA, gloo on CPU). We do not schedule
 anything ourselves; torchrun (and its rendezvous for multi-node) does.
 
-The engine asks this module four things: which rank writes files
-(``is_main``), how to wrap the model (DDP), how to average metrics across
-ranks (``sum``), and whether any rank wants to stop (``any``), so that
-a stop on one rank stops all of them at the same step. Which samples each rank
-takes is ``model.sharding``'s business.
+The engine asks this module: which rank writes files (``is_main``), how to
+wrap the model (DDP), how to add up metrics across ranks (``sum``), whether any
+rank wants to stop (``any``, so that a stop on one rank stops all of them at the
+same step), and, for validation, how to give every rank rank 0's batch-norm
+statistics (``sync_buffers``) and everyone's outputs (``all_gather_object``).
+Which samples each rank takes is ``model.sharding``'s business.
 """
 
 from __future__ import annotations
