@@ -99,7 +99,13 @@ class ModeData:
             if dist.enabled:
                 self.sum_scale = dist.world_size / max(1, min(t.batch_size.value, total - step * t.batch_size.value))
             step_loss, step_correct, step_count = 0.0, 0, 0
-            for out in run_in_chunks(self.train_fn, x, y, t.batch_size, t.stepper.free_memory, min_chunk):
+            if dist.enabled and y.shape[0] == 0:
+                # An empty shard (a last global batch smaller than the world) still takes part in
+                # the step's gradient all-reduce, with a zero loss.
+                outs = [self.train_fn(x, y)]
+            else:
+                outs = run_in_chunks(self.train_fn, x, y, t.batch_size, t.stepper.free_memory, min_chunk)
+            for out in outs:
                 if isinstance(out, BatchSizeReduced):
                     yield out
                     continue
