@@ -5,10 +5,12 @@ RANK / WORLD_SIZE / LOCAL_RANK / MASTER_ADDR, and ``DistContext.from_env``
 joins the process group (NCCL on CUDA, gloo on CPU). We do not schedule
 anything ourselves; torchrun (and its rendezvous for multi-node) does.
 
-The engine asks this module four things: which rank writes files
-(``is_main``), how to wrap the model (DDP), how to average metrics across
-ranks (``mean``/``sum``), and whether any rank wants to stop (``any``), so that
-a stop on one rank stops all of them at the same step.
+The engine asks this module: which rank writes files (``is_main``), how to
+wrap the model (DDP), how to add up metrics across ranks (``sum``), whether any
+rank wants to stop (``any``, so that a stop on one rank stops all of them at the
+same step), and, for validation, how to give every rank rank 0's batch-norm
+statistics (``sync_buffers``) and everyone's outputs (``all_gather_object``).
+Which samples each rank takes is ``model.sharding``'s business.
 """
 
 from __future__ import annotations
@@ -23,7 +25,13 @@ from torch import nn
 
 
 def launched_by_torchrun() -> bool:
-    return "RANK" in os.environ and "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1
+    """torchrun (of any size, one process too) sets these for every worker it starts."""
+    return "RANK" in os.environ and "WORLD_SIZE" in os.environ
+
+
+def is_main_process() -> bool:
+    """Whether this process is rank 0 (or alone): the CLI prints only there, before any group is joined."""
+    return not launched_by_torchrun() or int(os.environ["RANK"]) == 0
 
 
 @dataclass
@@ -37,7 +45,8 @@ class DistContext:
 
     @property
     def enabled(self) -> bool:
-        return self.world_size > 1
+        """Whether this process joined a process group (under torchrun, even a group of one)."""
+        return self.backend is not None
 
     @property
     def is_main(self) -> bool:
@@ -63,13 +72,32 @@ class DistContext:
             return torch.device("cuda", self.local_rank)
         return device
 
-    def wrap(self, model: nn.Module, device: torch.device) -> nn.Module:
-        """DistributedDataParallel when distributed, the model itself otherwise."""
+    def wrap(self, model: nn.Module, device: torch.device, find_unused_parameters: bool = False) -> nn.Module:
+        """DistributedDataParallel when distributed, the model itself otherwise.
+
+        ``find_unused_parameters``: needed when parameters that required grad at wrapping
+        time stop getting one (a backbone frozen for warm-up epochs); it costs a graph walk per step.
+        """
         if not self.enabled:
             return model
         ids = [device.index] if device.type == "cuda" else None
-        # find_unused_parameters: with a frozen backbone some parameters get no grad.
-        return nn.parallel.DistributedDataParallel(model, device_ids=ids, find_unused_parameters=False)
+        return nn.parallel.DistributedDataParallel(model, device_ids=ids, find_unused_parameters=find_unused_parameters)
+
+    def sync_buffers(self, model: nn.Module) -> None:
+        """Give every rank rank 0's buffers (batch-norm running statistics), so all ranks evaluate
+        the model rank 0 saves: each rank's last training steps updated them from its own shard."""
+        if not self.enabled:
+            return
+        for buffer in model.buffers():
+            dist.broadcast(buffer.data, src=0)
+
+    def all_gather_object(self, obj) -> list:
+        """Every rank's ``obj``, in rank order, on every rank."""
+        if not self.enabled:
+            return [obj]
+        out = [None] * self.world_size
+        dist.all_gather_object(out, obj)
+        return out
 
     def _reduce(self, values: list[float], op) -> list[float]:
         if not self.enabled:

@@ -59,6 +59,7 @@ class TrainConfig:
     label_smoothing: float = 0.1
     num_workers: int | None = None  # DataLoader workers (None: the device's speed policy)
     feature_cache: str = "auto"  # head mode: "auto" | "memory" | "disk"
+    dropout: float | None = None  # dropout before the classifier while training (None: the variant's)
 
     def to_dict(self) -> dict:
         return {f.name: (str(v) if isinstance(v, Path) else v) for f in fields(self) for v in [getattr(self, f.name)]}
@@ -160,6 +161,7 @@ def check_config(config: TrainConfig) -> None:
         (config.lr is not None and not config.lr > 0, "The learning rate must be a positive number."),
         (config.patience is not None and config.patience < 1, "The patience must be at least 1 epoch."),
         (config.warmup_epochs is not None and config.warmup_epochs < 0, "Warm-up epochs cannot be negative."),
+        (config.dropout is not None and not 0 <= config.dropout < 1, "The dropout rate must be at least 0 and below 1."),
         (config.feature_cache not in ("auto", "memory", "disk"), "The feature cache must be 'auto', 'memory' or 'disk'."),
     ]
     for bad, message in problems:

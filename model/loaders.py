@@ -194,16 +194,24 @@ def make_loader(
     workers: int,
     pin_memory: bool,
     drop_last: bool = False,
+    batch_sampler: torch.utils.data.Sampler | None = None,
 ) -> torch.utils.data.DataLoader:
-    """A DataLoader over ``dataset`` in ``sampler`` order, with persistent workers when there are any."""
+    """A DataLoader over ``dataset`` in ``sampler`` order, with persistent workers when there are any.
+
+    ``batch_sampler``, when given, chooses the batches instead (``sampler``, ``batch_size`` and
+    ``drop_last`` are then unused): a distributed run's shards of the global batches.
+    """
+    batching = (
+        dict(batch_sampler=batch_sampler)
+        if batch_sampler is not None
+        else dict(batch_size=batch_size, sampler=sampler, drop_last=drop_last)
+    )
     return torch.utils.data.DataLoader(
         dataset,
-        batch_size=batch_size,
-        sampler=sampler,
+        **batching,
         num_workers=workers,
         collate_fn=collate,
         pin_memory=pin_memory,
-        drop_last=drop_last,
         persistent_workers=workers > 0,
         worker_init_fn=_worker_init if workers > 0 else None,
         prefetch_factor=4 if workers > 0 else None,

@@ -60,8 +60,12 @@ class Stepper:
         prep: Preprocessing | None,
         optimizer: torch.optim.Optimizer | None = None,
         label_smoothing: float = LABEL_SMOOTHING,
+        train_module: nn.Module | None = None,
     ) -> None:
         self.module = module
+        # What training steps run: ``module`` itself, or its DistributedDataParallel wrapper.
+        # Evaluation always runs ``module``: it needs no gradient all-reduce.
+        self.train_module = module if train_module is None else train_module
         self.device = device
         self.policy = policy
         self.prep = prep
@@ -82,19 +86,29 @@ class Stepper:
     def _autocast(self):
         return torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None)
 
-    def train_step(self, x: torch.Tensor, y: torch.Tensor) -> StepResult:
-        """Forward, backward and optimiser step on one chunk (already at most the batch size)."""
+    def train_step(self, x: torch.Tensor, y: torch.Tensor, sum_scale: float | None = None) -> StepResult:
+        """Forward, backward and optimiser step on one chunk (already at most the batch size).
+
+        ``sum_scale``: when given, the loss is the chunk's *summed* loss times this factor instead
+        of its mean. A distributed run passes world size / global batch size, so that DDP's average
+        of the ranks' gradients is exactly the global batch's mean gradient, for uneven and even
+        empty shards too.
+        """
         x = self.to_device(x)
         y = y.to(self.device, non_blocking=True)
         with self._autocast():
-            logits = self.module(x)
-            loss = F.cross_entropy(logits.float(), y, label_smoothing=self.label_smoothing)
+            logits = self.train_module(x)
+            if sum_scale is None:
+                loss = F.cross_entropy(logits.float(), y, label_smoothing=self.label_smoothing)
+            else:
+                loss = F.cross_entropy(logits.float(), y, label_smoothing=self.label_smoothing, reduction="sum") * sum_scale
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.step(self.optimizer)
         self.scaler.update()
         n = int(y.shape[0])
-        return StepResult(loss.detach() * n, (logits.detach().argmax(1) == y).sum(), n)
+        loss_sum = loss.detach() * n if sum_scale is None else loss.detach() / sum_scale
+        return StepResult(loss_sum, (logits.detach().argmax(1) == y).sum(), n)
 
     @torch.no_grad()
     def logits(self, x: torch.Tensor) -> torch.Tensor:

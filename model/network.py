@@ -43,6 +43,13 @@ def replace_head(model: nn.Module, num_classes: int) -> nn.Module:
     return model
 
 
+def set_head_dropout(model: nn.Module, p: float) -> None:
+    """Set the dropout rate in front of the classifier (used while training only)."""
+    for m in model.classifier.modules():
+        if isinstance(m, nn.Dropout):
+            m.p = float(p)
+
+
 def set_backbone_trainable(model: nn.Module, trainable: bool) -> None:
     """Freeze (False) or unfreeze (True) everything except the classifier head."""
     for p in model.features.parameters():

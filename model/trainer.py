@@ -4,6 +4,9 @@
 default once (and, on resume, takes them from ``last.pt``) so a run's config in
 its bundle says exactly what was trained. The epoch loops of the two modes live
 in ``model.epochs``; this module decides what happens between epochs.
+
+Under torchrun (``model.distributed``) every rank runs the same ``Trainer``;
+only rank 0 writes the run folder, and all ranks wait for it before they finish.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from model.checkpoint import (
 )
 from model.data import eval_preprocessing, scan_dataset, split_dataset
 from model.device import describe_device, resolve_device, speed_policy
+from model.distributed import DistContext
 from model.engine import DEFAULT_EPOCHS, TrainConfig, TrainControl, history_events, seed_everything, start_network
 from model.epochs import FullModeData, HeadModeData
 from model.errors import DatasetError, StudioError
@@ -36,7 +40,7 @@ from model.evaluate import evaluation_from_outputs
 from model.events import CheckpointSaved, EpochMetrics, Finished, Notice, SkippedFile, TrainingStarted
 from model.loaders import fits_in_cache, memory_budget_bytes
 from model.loop import BatchSize, Stepper, cpu_threads_beside
-from model.network import set_backbone_trainable
+from model.network import set_backbone_trainable, set_head_dropout
 from model.schedule import WarmupCosine, auto_batch_size, build_optimizer, default_lr
 from model.variants import get_variant
 
@@ -58,6 +62,7 @@ class Trainer:
         self.best_outputs = None  # (paths, labels, logits) of the best epoch's validation
         self.epochs_done = 0
         self.finish_reason = "completed"
+        self.dist = DistContext()  # joined in setup, once the device is known
 
     # --- setup -------------------------------------------------------------------------
     def _resolve(self) -> tuple[dict, Checkpoint | None]:
@@ -129,6 +134,8 @@ class Trainer:
             yield Notice("Head mode trains on features of the unaugmented images: augmentation is off (full mode augments).")
 
         self.device = resolve_device(s["device"])
+        self.dist = DistContext.from_env(self.device.type)
+        self.device = self.dist.device_for(self.device)
         self.policy = speed_policy(self.device)
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed input size: let cuDNN pick the fastest kernels
@@ -139,17 +146,35 @@ class Trainer:
                 self.workers = 0
         self.prep = eval_preprocessing(s["variant"], int(s["image_size"]))
         bs = s.get("batch_size") or (ckpt.batch_size if ckpt else 0)
-        bs = bs or auto_batch_size(s["variant"], int(s["image_size"]), self.device, len(train))
+        # --batch-size is the global batch; the automatic one is what fits one device, on each rank.
+        bs = bs or auto_batch_size(s["variant"], int(s["image_size"]), self.device, len(train)) * self.dist.world_size
+        if mode == "full" and bs < 2 * self.dist.world_size:
+            raise StudioError(
+                f"With {self.dist.world_size} processes the batch size must be at least {2 * self.dist.world_size} "
+                "in full mode (batch norm needs two images on each process)."
+            )
         s["batch_size"] = int(bs)
+        if self.dist.enabled:
+            n = self.dist.world_size
+            yield Notice(
+                f"Distributed training on {n} process{'es' if n > 1 else ''} ({self.dist.backend}): "
+                f"each takes its share of every batch of {bs} images; rank 0 writes the run folder."
+            )
         self.batch_size = BatchSize(int(bs))
 
+        if s.get("dropout") is not None:
+            set_head_dropout(net, float(s["dropout"]))
         self.net = net.to(self.device)
         if self.policy.channels_last:
             self.net = self.net.to(memory_format=torch.channels_last)
         self.optimizer = build_optimizer(self.net, float(s["lr"]), float(s["backbone_lr_scale"]), float(s["weight_decay"]))
         self.schedule = WarmupCosine(self.optimizer, float(s["lr"]), int(s["epochs"]))
         module = self.net if mode == "full" else self.net.classifier
-        self.stepper = Stepper(module, self.device, self.policy, self.prep, self.optimizer, float(s["label_smoothing"]))
+        # A backbone frozen for warm-up epochs has parameters that stop getting gradients.
+        wrapped = self.dist.wrap(module, self.device, find_unused_parameters=mode == "full" and int(s["warmup_epochs"]) > 0)
+        self.stepper = Stepper(
+            module, self.device, self.policy, self.prep, self.optimizer, float(s["label_smoothing"]), train_module=wrapped
+        )
         if ckpt is not None:
             self._restore(ckpt)
         else:
@@ -169,8 +194,21 @@ class Trainer:
         if not self.train_samples:
             raise DatasetError("No images are left for training after the validation split: add images.")
 
+    def stop_requested(self) -> bool:
+        """Whether to stop now. Distributed, a stop on any rank is a stop on all, agreed at the same step."""
+        if self.dist.any(self.control.stopped):
+            self.control.stop()
+            return True
+        return False
+
     # --- the run -----------------------------------------------------------------------
     def run(self) -> Iterator[object]:
+        try:
+            yield from self._run()
+        finally:
+            self.dist.close()
+
+    def _run(self) -> Iterator[object]:
         yield from self._setup()
         s = self.settings
         yield TrainingStarted(
@@ -203,7 +241,7 @@ class Trainer:
 
     def _epochs(self) -> Iterator[object]:
         yield from self.data.prepare()
-        while not self.control.stopped and self.epochs_done < int(self.settings["epochs"]):
+        while not self.stop_requested() and self.epochs_done < int(self.settings["epochs"]):
             epoch = self.epochs_done + 1
             yield from self._unfreeze_if_due(epoch)
             started = time.perf_counter()
@@ -247,8 +285,11 @@ class Trainer:
             self.best_outputs = outputs
         else:
             self.stale_epochs += 1
-        write_metrics_csv(self.history, self.paths.metrics)
+        if self.dist.is_main:
+            write_metrics_csv(self.history, self.paths.metrics)
         yield metrics
+        if not self.dist.is_main:
+            return
         if improved:
             save_bundle(self._bundle(), self.paths.model)
             yield CheckpointSaved(str(self.paths.model), "best", epoch)
@@ -259,6 +300,19 @@ class Trainer:
         stopped = self.control.stopped
         if stopped:
             self.finish_reason = "stopped by user"
+        if self.dist.is_main:
+            yield from self._write_final(stopped)
+        self.dist.barrier()  # no rank exits (and makes torchrun stop the others) before rank 0 has written
+        yield Finished(
+            best_val_acc=self.best_val_acc,
+            bundle_path=str(self.paths.model),
+            stopped_early=self.finish_reason != "completed",
+            reason=self.finish_reason,
+            last_path=str(self.paths.last),
+            epochs_done=self.epochs_done,
+        )
+
+    def _write_final(self, stopped: bool) -> Iterator[object]:
         if stopped or not self.paths.last.exists():
             save_checkpoint(self._checkpoint(), self.paths.last)
             yield CheckpointSaved(str(self.paths.last), "last", self.epochs_done)
@@ -272,14 +326,6 @@ class Trainer:
             ev = evaluation_from_outputs(self.class_names, paths, labels, logits)
             write_json(ev.to_dict(), self.paths.evaluation)
             yield CheckpointSaved(str(self.paths.evaluation), "evaluation", self.best_epoch)
-        yield Finished(
-            best_val_acc=self.best_val_acc,
-            bundle_path=str(self.paths.model),
-            stopped_early=self.finish_reason != "completed",
-            reason=self.finish_reason,
-            last_path=str(self.paths.last),
-            epochs_done=self.epochs_done,
-        )
 
     # --- what gets saved ---------------------------------------------------------------
     def _bundle(self) -> Bundle:

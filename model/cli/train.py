@@ -4,11 +4,16 @@ Prints one line per epoch (and a progress bar on a terminal), or with ``--json``
 one JSON object per event and line, the last being ``{"event": "finished", …}``.
 The first Ctrl-C stops cleanly after the current step and still writes the best
 bundle and the last checkpoint; ``--resume`` continues from there.
+
+Under ``torchrun`` the same command trains on every process (``model.distributed``);
+only rank 0 prints. There a second Ctrl-C does not abort: torchrun passes its own
+Ctrl-C on to every worker, and kills them itself if they take too long.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 
@@ -42,6 +47,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--patience", type=int, default=None, help="stop after N epochs without a better val accuracy")
     p.add_argument("--warmup-epochs", type=int, default=None, help="full mode: first train N epochs with the backbone frozen")
     p.add_argument("--no-augment", dest="augment", action="store_false", help="full mode: no random crops, flips or colour jitter")
+    p.add_argument("--dropout", type=float, default=None, help="dropout before the classifier while training (default: the variant's, 0.2 for B0)")
     p.add_argument("--workers", type=int, default=None, help="image-loading worker processes (default: by device)")
     p.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR from its last checkpoint")
     add_device_flag(p)
@@ -71,6 +77,7 @@ def config_from_args(args: argparse.Namespace):
         warmup_epochs=args.warmup_epochs,
         augment=args.augment,
         num_workers=args.workers,
+        dropout=args.dropout,
     )
 
 
@@ -140,26 +147,31 @@ class TextReport:
 
 
 def run(args: argparse.Namespace) -> int:
+    from model.distributed import is_main_process, launched_by_torchrun
     from model.engine import TrainControl, train
     from model.events import Finished, event_to_dict
 
     config = config_from_args(args)
     control = TrainControl()
+    distributed, main_process = launched_by_torchrun(), is_main_process()
 
     def on_interrupt(signum, frame):
         if control.stopped:
+            if distributed:
+                return
             raise KeyboardInterrupt
         control.stop()
-        print("\nStopping after this step and saving checkpoints (Ctrl-C again to abort).", file=sys.stderr, flush=True)
+        who, again = (f"rank {os.environ['RANK']}: ", "") if distributed else ("", " (Ctrl-C again to abort)")
+        print(f"\n{who}Stopping after this step and saving checkpoints{again}.", file=sys.stderr, flush=True)
 
     previous = signal.signal(signal.SIGINT, on_interrupt)
     report = TextReport()
     finished = None
     try:
         for ev in train(config, control):
-            if args.json:
+            if main_process and args.json:
                 print_json(event_to_dict(ev))
-            else:
+            elif main_process:
                 report.show(ev)
             if isinstance(ev, Finished):
                 finished = ev
