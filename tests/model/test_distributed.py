@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from train_helpers import make_dataset
+from tests.model.train_helpers import make_dataset
 
 from model.bundle import load_bundle
 from model.checkpoint import load_checkpoint
