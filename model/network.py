@@ -70,3 +70,14 @@ def feature_dim(model: nn.Module) -> int:
 def pooled_features(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """Backbone → global average pool → flatten: the input of the classifier head."""
     return torch.flatten(model.avgpool(model.features(x)), 1)
+
+
+def build_empty_model(variant: str | Variant, num_classes: int = 1000) -> nn.Module:
+    """The network's structure without storage (on the meta device).
+
+    Cheap (no random init, no memory): used to read a variant's state-dict
+    signature, and as a shell for ``load_state_dict(weights, assign=True)`` so
+    loading known weights does not pay for random initialisation first.
+    """
+    with torch.device("meta"):
+        return build_model(variant, num_classes=num_classes)

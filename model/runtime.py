@@ -48,29 +48,54 @@ def cache_dir() -> Path:
     return Path(base) / "efficientnet-studio"
 
 
+def placed_copy(model: nn.Module, variant: str, device: torch.device, channels_last: bool) -> nn.Module:
+    """``model`` on ``device`` in the wanted memory format, as a module of its own.
+
+    The copy is built on the meta device and takes the weights by assignment,
+    so it shares every tensor that needs no conversion; moving it, or hooks
+    that other code puts on ``model``, never affect the caller's module.
+    """
+    from model.network import build_empty_model, num_classes_of
+
+    if device.type == "cpu" and not channels_last:
+        return model.eval()
+    net = build_empty_model(variant, num_classes_of(model))
+    net.load_state_dict(model.state_dict(), assign=True)
+    fmt = torch.channels_last if channels_last else torch.preserve_format
+    return net.to(device=device, memory_format=fmt).eval()
+
+
 class TorchRunner:
     """Eager torch under inference_mode, channels_last and autocast where the device likes it."""
 
     name = "torch"
 
-    def __init__(self, model: nn.Module, device: torch.device) -> None:
+    def __init__(self, model: nn.Module, variant: str, device: torch.device) -> None:
         self.device = device
         self.policy = speed_policy(device)
-        self.model = model.eval().to(device)
-        if self.policy.channels_last:
-            self.model = self.model.to(memory_format=torch.channels_last)
+        self.model = placed_copy(model, variant, device, self.policy.channels_last)
 
     def __call__(self, batch: torch.Tensor) -> np.ndarray:
-        x = batch.to(self.device, non_blocking=self.policy.pin_memory)
-        if self.policy.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        with torch.inference_mode():
-            if self.policy.amp_dtype is not None:
-                with torch.autocast(self.device.type, dtype=self.policy.amp_dtype):
+        try:
+            with torch.inference_mode():
+                if self.policy.pin_memory:
+                    batch = batch.pin_memory()
+                x = batch.to(self.device, non_blocking=self.policy.pin_memory)
+                if self.policy.channels_last:
+                    x = x.contiguous(memory_format=torch.channels_last)
+                if self.policy.amp_dtype is not None:
+                    with torch.autocast(self.device.type, dtype=self.policy.amp_dtype):
+                        logits = self.model(x)
+                else:
                     logits = self.model(x)
-            else:
-                logits = self.model(x)
-        return logits.float().cpu().numpy()
+                return logits.float().cpu().numpy()
+        except torch.OutOfMemoryError:
+            from model.errors import StudioError
+
+            raise StudioError(
+                f"Out of memory on {self.device} for a batch of {len(batch)} images; "
+                "use a smaller batch size or the CPU."
+            ) from None
 
 
 def weights_fingerprint(model: nn.Module) -> str:
@@ -136,7 +161,7 @@ def onnxruntime_available() -> bool:
     return True
 
 
-def make_runner(model: nn.Module, device: torch.device, image_size: int, runtime: str = "auto") -> Runner:
+def make_runner(model: nn.Module, variant: str, device: torch.device, image_size: int, runtime: str = "auto") -> Runner:
     """Pick the fastest runtime for ``device``: ONNX Runtime on CPU when available, else torch."""
     if runtime not in RUNTIME_CHOICES:
         from model.errors import StudioError
@@ -150,4 +175,4 @@ def make_runner(model: nn.Module, device: torch.device, image_size: int, runtime
             if runtime == "onnx":
                 raise
             log.warning("ONNX Runtime unavailable for this model (%s); using torch", e)
-    return TorchRunner(model, device)
+    return TorchRunner(model, variant, device)

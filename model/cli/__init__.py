@@ -16,7 +16,11 @@ from model.errors import StudioError
 
 # command name -> module under model.cli (one module per command).
 COMMANDS: dict[str, str] = {
+    "info": "info",
+    "predict": "predict",
     "export": "export",
+    "attention": "attention",
+    "attention-classes": "attention_classes",
 }
 
 

@@ -40,7 +40,35 @@ class ProgressBar:
         self.stream.write(f"\r{self.label} {bar} {done}/{self.total} {suffix}".rstrip() + "\033[K")
         self.stream.flush()
 
+    def clear(self) -> None:
+        """Erase the bar's line so other output on the same terminal starts clean; the next update redraws it."""
+        if self.enabled:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
     def close(self) -> None:
         if self.enabled:
             self.stream.write("\n")
             self.stream.flush()
+
+
+class DownloadReporter:
+    """Says on stderr that weights are being downloaded, with a bar on a terminal."""
+
+    def __init__(self, variant: str) -> None:
+        from model.variants import get_variant
+
+        self.variant = get_variant(variant)
+        self.bar: ProgressBar | None = None
+
+    def __call__(self, done: int, total: int | None) -> None:
+        mb = 2**20
+        if self.bar is None:
+            size = f" ({total / mb:.0f} MB)" if total else ""
+            print(f"Downloading the ImageNet weights of {self.variant.title}{size}…", file=sys.stderr, flush=True)
+            self.bar = ProgressBar(max(1, round(total / mb)) if total else 0, "Downloading", min_total=1)
+        self.bar.update(int(done / mb), "MB")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

@@ -10,6 +10,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_importing_the_backend_loads_no_qt():
     code = (
         "import sys, model, model.network, model.images, model.device, model.cli;"
+        "import model.weights, model.classifier, model.predict, model.decode;"
+        "model.Predictor;"
         "model.cli.build_parser();"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph')];"
         "print(bad); sys.exit(1 if bad else 0)"

@@ -1,7 +1,5 @@
 """The ONNX Runtime path agrees with torch, and its graph cache is invalidated correctly."""
 
-import copy
-
 import numpy as np
 import pytest
 import torch
@@ -24,7 +22,7 @@ def net():
 
 def test_onnx_agrees_with_torch(net):
     x = torch.randn(4, 3, 64, 64)
-    ref = TorchRunner(net, torch.device("cpu"))(x)
+    ref = TorchRunner(net, "b0", torch.device("cpu"))(x)
     got = OnnxRunner(net, 64)(x)
     assert np.abs(_probs(got) - _probs(ref)).max() < 1e-4
 
@@ -50,8 +48,8 @@ def test_cache_key_changes_with_weights_and_size(net):
 
 
 def test_auto_picks_onnx_on_cpu_and_torch_on_request(net):
-    assert make_runner(net, torch.device("cpu"), 64).name == "onnx"
-    assert make_runner(net, torch.device("cpu"), 64, runtime="torch").name == "torch"
+    assert make_runner(net, "b0", torch.device("cpu"), 64).name == "onnx"
+    assert make_runner(net, "b0", torch.device("cpu"), 64, runtime="torch").name == "torch"
 
 
 def test_failed_export_falls_back_to_torch(net, monkeypatch):
@@ -59,15 +57,15 @@ def test_failed_export_falls_back_to_torch(net, monkeypatch):
         raise export_module.ExportError("no")
 
     monkeypatch.setattr(export_module, "write_onnx", broken)
-    assert make_runner(net, torch.device("cpu"), 48).name == "torch"
+    assert make_runner(net, "b0", torch.device("cpu"), 48).name == "torch"
     with pytest.raises(export_module.ExportError):
-        make_runner(net, torch.device("cpu"), 48, runtime="onnx")
+        make_runner(net, "b0", torch.device("cpu"), 48, runtime="onnx")
 
 
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_runner_uses_autocast_and_agrees(net):
     x = torch.randn(8, 3, 64, 64)
-    ref = TorchRunner(net, torch.device("cpu"))(x)
-    got = make_runner(copy.deepcopy(net), torch.device("cuda"), 64)(x)
+    ref = TorchRunner(net, "b0", torch.device("cpu"))(x)
+    got = make_runner(net, "b0", torch.device("cuda"), 64)(x)
     assert np.abs(_probs(got) - _probs(ref)).max() < 2e-2  # bf16/fp16 autocast

@@ -1,0 +1,157 @@
+"""Classifying image files: ``Predictor`` and its ``Prediction`` results.
+
+``Predictor`` wraps a ``Classifier`` placed on a device. It decodes files on a
+small thread pool while the previous batch runs through the network, infers in
+batches on the fastest runtime for the device (``model.runtime``: ONNX Runtime
+on a CPU, torch with channels_last/autocast on a GPU) and returns one
+``Prediction`` per input path, in input order. A file that cannot be read
+gives a ``Prediction`` with ``error`` set; the other files are still classified.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+import torch
+from model.classifier import Classifier, load_classifier
+from model.decode import Decoder, DecodedImage, ThreadedDecoder
+from model.device import resolve_device, speed_policy
+from model.errors import StudioError
+from model.runtime import Runner, make_runner
+from model.weights import ProgressCallback
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The top-k classes of one file (scores are softmax probabilities, descending), or its error."""
+
+    path: str
+    labels: list[str]
+    scores: list[float]
+    indices: list[int]
+    error: str | None
+    seconds: float  # decode + preprocessing + this file's share of its batch's inference
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Predictor:
+    """Classify image files with an EfficientNet: ImageNet, random or a user's weights, or a bundle."""
+
+    def __init__(
+        self,
+        variant: str = "b0",
+        weights: str | os.PathLike = "imagenet",
+        device: str | torch.device = "auto",
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+        runtime: str = "auto",
+        exact: bool = False,
+    ) -> None:
+        dev = resolve_device(device)  # an unavailable device fails before any loading
+        self._attach(load_classifier(variant, weights, progress=progress, cancel=cancel), dev, runtime, exact)
+
+    @classmethod
+    def from_bundle(
+        cls, path: str | os.PathLike, device: str | torch.device = "auto", runtime: str = "auto", exact: bool = False
+    ) -> "Predictor":
+        """A predictor for a fine-tuned model bundle (its own classes and preprocessing)."""
+        dev = resolve_device(device)
+        return cls.from_classifier(load_classifier(bundle=path), dev, runtime, exact)
+
+    @classmethod
+    def from_classifier(
+        cls, classifier: Classifier, device: str | torch.device = "auto", runtime: str = "auto", exact: bool = False
+    ) -> "Predictor":
+        """A predictor around an already loaded classifier (left unchanged, on the CPU).
+
+        ``runtime`` is "auto" (ONNX Runtime on a CPU, torch elsewhere), "torch" or "onnx".
+        ``exact`` decodes JPEGs at full size, so the pixels equal torchvision's recipe;
+        by default they decode at a reduced DCT scale, which is much faster for photos.
+        """
+        self = cls.__new__(cls)
+        self._attach(classifier, resolve_device(device), runtime, exact)
+        return self
+
+    def _attach(self, classifier: Classifier, device: torch.device, runtime: str, exact: bool) -> None:
+        self.classifier = classifier
+        self.device = device
+        self.policy = speed_policy(device)
+        self.runner: Runner = make_runner(
+            classifier.model, classifier.variant.name, device, classifier.preprocessing.crop_size, runtime
+        )
+        self.decoder: Decoder = ThreadedDecoder(
+            classifier.preprocessing, workers=max(1, self.policy.loader_workers), draft=not exact
+        )
+
+    @property
+    def class_names(self) -> list[str]:
+        return self.classifier.class_names
+
+    def default_batch_size(self) -> int:
+        """Images per forward pass: more on GPUs, fewer for the large-resolution variants."""
+        base = {"cuda": 64, "mps": 16}.get(self.device.type, 8)
+        crop = self.classifier.preprocessing.crop_size
+        return max(1, int(base * (224 / crop) ** 2))
+
+    def predict(self, paths: Iterable[str | os.PathLike], top_k: int = 5) -> list[Prediction]:
+        """One ``Prediction`` per path, in the same order."""
+        return list(self.predict_iter(paths, top_k=top_k))
+
+    def predict_iter(
+        self,
+        paths: Iterable[str | os.PathLike],
+        top_k: int = 5,
+        batch_size: int | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[Prediction]:
+        """Yield ``Prediction``s in input order as each batch finishes; stop when ``cancel`` is set."""
+        if top_k < 1:
+            raise StudioError(f"top_k must be at least 1, not {top_k}.")
+        k = min(top_k, len(self.class_names))
+        size = max(1, batch_size or self.default_batch_size())
+        waiting: list[DecodedImage] = []  # in input order; flushed when `size` of them are images
+        images = 0
+        for item in self.decoder.decode(list(paths), cancel=cancel, lookahead=2 * size):
+            waiting.append(item)
+            if item.tensor is not None:
+                images += 1
+            if images == size or (images == 0 and waiting):
+                # A batch is full, or only errors are waiting (nothing before them to wait for).
+                yield from self._finish(waiting, k)
+                waiting, images = [], 0
+            if cancel is not None and cancel.is_set():
+                return
+        if waiting:
+            yield from self._finish(waiting, k)
+
+    def _finish(self, items: list[DecodedImage], k: int) -> Iterator[Prediction]:
+        tensors = [d.tensor for d in items if d.tensor is not None]
+        scores: list[list[float]] = []
+        indices: list[list[int]] = []
+        share = 0.0
+        if tensors:
+            start = time.perf_counter()
+            scores, indices = self._top_k(torch.stack(tensors), k)
+            share = (time.perf_counter() - start) / len(tensors)
+        names = self.class_names
+        ranked = iter(zip(scores, indices))
+        for d in items:
+            if d.tensor is None:
+                yield Prediction(d.path, [], [], [], d.error, d.seconds)
+            else:
+                s, idx = next(ranked)
+                yield Prediction(d.path, [names[i] for i in idx], s, idx, None, d.seconds + share)
+
+    def _top_k(self, batch: torch.Tensor, k: int) -> tuple[list[list[float]], list[list[int]]]:
+        """Softmax probabilities of the ``k`` best classes per image, descending."""
+        logits = torch.from_numpy(self.runner(batch))
+        top = logits.softmax(dim=1).topk(k, dim=1)
+        return top.values.tolist(), top.indices.tolist()
