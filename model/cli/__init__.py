@@ -18,6 +18,8 @@ from model.errors import StudioError
 COMMANDS: dict[str, str] = {
     "info": "info",
     "predict": "predict",
+    "train": "train",
+    "evaluate": "evaluate",
     "export": "export",
     "attention": "attention",
     "attention-classes": "attention_classes",

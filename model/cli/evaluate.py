@@ -1,0 +1,66 @@
+"""``python -m model evaluate BUNDLE DATA_DIR``: accuracy, confusion matrix, per-class metrics, worst mistakes."""
+
+from __future__ import annotations
+
+import argparse
+
+from model.cli.common import ProgressBar, add_device_flag, add_json_flag, print_json
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "evaluate",
+        help="measure a trained model bundle on a folder of labelled images",
+        description="Evaluate BUNDLE (a model.pt from training) on DATA_DIR (one sub-folder per class; "
+        "its val/ part when it has train/ and val/).",
+    )
+    p.add_argument("bundle", metavar="BUNDLE", help="model bundle (.pt) written by training")
+    p.add_argument("data_dir", metavar="DATA_DIR", help="folder with one sub-folder of images per class")
+    p.add_argument("--batch-size", type=int, default=None, help="images per batch (default: 32)")
+    p.add_argument("--mistakes", type=int, default=10, help="how many of the worst mistakes to list (default: 10)")
+    add_device_flag(p)
+    add_json_flag(p, "the evaluation")
+    p.set_defaults(run=run)
+
+
+def format_confusion(classes: list[str], matrix: list[list[int]]) -> str:
+    """A text table: rows are true classes, columns predicted ones."""
+    width = max(6, max(len(c) for c in classes) + 1, max(len(str(v)) for row in matrix for v in row) + 1)
+    head = "true \\ predicted".ljust(width) + "".join(c[: width - 1].rjust(width) for c in classes)
+    rows = [c[: width - 1].ljust(width) + "".join(str(v).rjust(width) for v in row) for c, row in zip(classes, matrix)]
+    return "\n".join([head, *rows])
+
+
+def run(args: argparse.Namespace) -> int:
+    from model.evaluate import evaluate
+
+    bar: ProgressBar | None = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = ProgressBar(0 if args.json else total, "evaluating")
+        bar.update(done)
+
+    ev = evaluate(args.bundle, args.data_dir, device=args.device, progress=progress, batch_size=args.batch_size)
+    if bar is not None:
+        bar.close()
+    if args.json:
+        print_json(ev.to_dict())
+        return 0
+    print(f"Accuracy {100 * ev.accuracy:.2f}% on {ev.num_images} images (mean loss {ev.loss:.3f}, macro F1 {ev.macro_f1:.3f})")
+    print()
+    print(format_confusion(ev.class_names, ev.confusion_matrix))
+    print()
+    name_w = max(5, max(len(c) for c in ev.class_names))
+    print(f"{'class'.ljust(name_w)}  precision  recall     f1  support")
+    for name, m in ev.per_class.items():
+        print(f"{name.ljust(name_w)}  {m['precision']:9.3f}  {m['recall']:6.3f}  {m['f1']:5.3f}  {m['support']:7d}")
+    if ev.mistakes:
+        shown = ev.mistakes[: max(0, args.mistakes)]
+        print(f"\nWorst {len(shown)} of {len(ev.mistakes)} mistakes:")
+        for m in shown:
+            print(f"  {m.loss:6.2f}  {m.true_label} → {m.predicted_label} ({100 * m.confidence:.0f}%)  {m.path}")
+    for path, reason in ev.skipped:
+        print(f"skipped {path}: {reason}")
+    return 0

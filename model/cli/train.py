@@ -1,0 +1,169 @@
+"""``python -m model train DATA_DIR --out RUN_DIR``: fine-tune an EfficientNet on class folders.
+
+Prints one line per epoch (and a progress bar on a terminal), or with ``--json``
+one JSON object per event and line, the last being ``{"event": "finished", …}``.
+The first Ctrl-C stops cleanly after the current step and still writes the best
+bundle and the last checkpoint; ``--resume`` continues from there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+
+from model.cli.common import ProgressBar, add_device_flag, add_json_flag, print_json
+from model.variants import VARIANT_NAMES
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "train",
+        help="fine-tune on a folder with one sub-folder of images per class",
+        description="Fine-tune an EfficientNet on DATA_DIR (one sub-folder per class, optionally train/ and val/).",
+    )
+    p.add_argument("data_dir", metavar="DATA_DIR", help="dataset folder: one sub-folder of images per class")
+    p.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder for model.pt, last.pt, metrics.csv")
+    p.add_argument("--variant", default="b0", choices=VARIANT_NAMES, help="EfficientNet variant (default: b0)")
+    p.add_argument(
+        "--weights",
+        default="auto",
+        help="starting weights: imagenet, random, a .pth/.pt file, or auto = imagenet when on disk else random",
+    )
+    p.add_argument("--mode", default="head", choices=("head", "full"), help="head: train a new classifier on frozen features (fast); full: fine-tune everything")
+    p.add_argument("--epochs", type=int, default=None, help="epochs (default: 10; with --resume, more extends the run)")
+    p.add_argument("--batch-size", type=int, default=None, help="batch size (default: what fits the device)")
+    p.add_argument("--lr", type=float, default=None, help="peak learning rate (default: 3e-3 head, 1e-3 full)")
+    p.add_argument("--image-size", type=int, default=None, help="training resolution (default: the variant's native one)")
+    val = p.add_mutually_exclusive_group()
+    val.add_argument("--val-dir", default=None, metavar="DIR", help="separate validation folder with the same classes")
+    val.add_argument("--val-split", type=float, default=0.2, help="fraction held out for validation (default: 0.2)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--patience", type=int, default=None, help="stop after N epochs without a better val accuracy")
+    p.add_argument("--warmup-epochs", type=int, default=None, help="full mode: first train N epochs with the backbone frozen")
+    p.add_argument("--no-augment", dest="augment", action="store_false", help="full mode: no random crops, flips or colour jitter")
+    p.add_argument("--workers", type=int, default=None, help="image-loading worker processes (default: by device)")
+    p.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR from its last checkpoint")
+    add_device_flag(p)
+    add_json_flag(p, "one JSON object per event and line")
+    p.set_defaults(run=run)
+
+
+def config_from_args(args: argparse.Namespace):
+    from model.engine import TrainConfig
+
+    return TrainConfig(
+        data_dir=args.data_dir,
+        out_dir=args.out,
+        variant=args.variant,
+        weights=args.weights,
+        mode=args.mode,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        image_size=args.image_size,
+        val_dir=args.val_dir,
+        val_split=args.val_split,
+        seed=args.seed,
+        device=args.device,
+        resume=args.resume,
+        patience=args.patience,
+        warmup_epochs=args.warmup_epochs,
+        augment=args.augment,
+        num_workers=args.workers,
+    )
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}%"
+
+
+class TextReport:
+    """Human-readable output: a line per epoch, notices, and progress bars on a terminal."""
+
+    def __init__(self) -> None:
+        self.bar: ProgressBar | None = None
+
+    def _close_bar(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def _progress(self, label: str, done: int, total: int, suffix: str = "") -> None:
+        if self.bar is None or self.bar.label != label:
+            self._close_bar()
+            self.bar = ProgressBar(total, label)
+        self.bar.total = max(1, total)
+        self.bar.update(done, suffix)
+
+    def show(self, ev) -> None:
+        from model import events as E
+
+        if isinstance(ev, E.StepMetrics):
+            self._progress(f"epoch {ev.epoch}", ev.step, ev.steps_per_epoch, f"loss {ev.loss:.3f} acc {_pct(ev.acc)} {ev.images_per_sec:.0f} img/s")
+            return
+        if isinstance(ev, E.PreparingImages):
+            self._progress("decoding images", ev.done, ev.total)
+            return
+        if isinstance(ev, E.FeatureCaching):
+            self._progress("computing features", ev.done, ev.total)
+            return
+        self._close_bar()
+        if isinstance(ev, E.TrainingStarted):
+            print(
+                f"Training EfficientNet-{ev.variant.upper()} ({ev.mode} mode, {ev.weights}) on {ev.device_name}: "
+                f"{len(ev.class_names)} classes, {ev.num_train} train / {ev.num_val} val images, "
+                f"{ev.image_size}px, batch {ev.batch_size}, epochs {ev.start_epoch}-{ev.epochs}"
+                + (f", {ev.mixed_precision} mixed precision" if ev.mixed_precision else "")
+            )
+            for past in ev.history:
+                self._epoch_line(past)
+        elif isinstance(ev, E.EpochMetrics):
+            self._epoch_line(ev)
+        elif isinstance(ev, E.Notice):
+            print(f"{'warning' if ev.level == 'warning' else 'note'}: {ev.message}")
+        elif isinstance(ev, E.SkippedFile):
+            print(f"skipped {ev.path}: {ev.reason}")
+        elif isinstance(ev, E.BatchSizeReduced):
+            print(f"out of memory: batch size {ev.old} → {ev.new}")
+        elif isinstance(ev, E.Finished):
+            best = "no validation" if ev.best_val_acc is None else f"best val accuracy {_pct(ev.best_val_acc)}"
+            print(f"{ev.reason.capitalize()} after {ev.epochs_done} epoch(s): {best}. Model: {ev.bundle_path}")
+
+    def _epoch_line(self, m) -> None:
+        val = "" if m.val_acc is None else f"  val loss {m.val_loss:.3f} acc {_pct(m.val_acc)}"
+        print(
+            f"epoch {m.epoch}/{m.epochs}  train loss {m.train_loss:.3f} acc {_pct(m.train_acc)}{val}"
+            f"  lr {m.lr:.2e}  {m.seconds:.1f}s{'  *best' if m.is_best else ''}",
+            flush=True,
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    from model.engine import TrainControl, train
+    from model.events import Finished, event_to_dict
+
+    config = config_from_args(args)
+    control = TrainControl()
+
+    def on_interrupt(signum, frame):
+        if control.stopped:
+            raise KeyboardInterrupt
+        control.stop()
+        print("\nStopping after this step and saving checkpoints (Ctrl-C again to abort).", file=sys.stderr, flush=True)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    report = TextReport()
+    finished = None
+    try:
+        for ev in train(config, control):
+            if args.json:
+                print_json(event_to_dict(ev))
+            else:
+                report.show(ev)
+            if isinstance(ev, Finished):
+                finished = ev
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        report._close_bar()
+    return 130 if finished is not None and finished.reason == "stopped by user" else 0

@@ -1,0 +1,96 @@
+"""``python -m model train`` and ``python -m model evaluate``: JSON lines, text output, errors, Ctrl-C."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from train_helpers import make_dataset
+
+from model.bundle import load_bundle
+from model.checkpoint import load_checkpoint
+from model.cli import build_parser, main
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ["--weights", "random", "--mode", "full", "--image-size", "32", "--device", "cpu", "--workers", "0"]
+
+
+def test_train_json_lines_then_evaluate_json(tmp_path, capsys):
+    data = make_dataset(tmp_path / "ds")
+    run = tmp_path / "run"
+    assert main(["train", str(data), "--out", str(run), "--epochs", "2", "--batch-size", "6", "--json", *TINY]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    epochs = [e for e in lines if e["event"] == "epoch"]
+    assert len(epochs) == 2
+    assert set(epochs[0]) >= {"event", "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"}
+    last = lines[-1]
+    assert last["event"] == "finished" and last["bundle"] == str(run / "model.pt")
+    assert last["best_val_acc"] == max(e["val_acc"] for e in epochs)
+    assert {e["event"] for e in lines} >= {"started", "step", "checkpoint", "notice", "preparing"}
+    assert load_bundle(run / "model.pt").class_names == ["blue", "green", "red"]
+    assert (run / "metrics.csv").read_text().count("\n") == 3
+
+    assert main(["evaluate", str(run / "model.pt"), str(data), "--json", "--device", "cpu"]) == 0
+    ev = json.loads(capsys.readouterr().out)
+    assert set(ev) >= {"accuracy", "classes", "confusion_matrix", "per_class", "mistakes"}
+    assert ev["classes"] == ["blue", "green", "red"] and sum(map(sum, ev["confusion_matrix"])) == 15
+    assert set(ev["per_class"]["red"]) == {"precision", "recall", "f1", "support"}
+
+
+def test_text_output_resume_and_evaluate_report(tmp_path, capsys):
+    data = make_dataset(tmp_path / "ds")
+    run = tmp_path / "run"
+    assert main(["train", str(data), "--out", str(run), "--epochs", "1", *TINY]) == 0
+    out = capsys.readouterr().out
+    assert "Training EfficientNet-B0 (full mode, random weights)" in out and "epoch 1/1" in out
+    assert main(["train", str(data), "--out", str(run), "--epochs", "2", "--resume", "--device", "cpu", "--workers", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "epoch 1/1" in out and "epoch 2/2" in out  # the earlier curve is shown, then continued
+    assert "Completed after 2 epoch(s)" in out
+    assert main(["evaluate", str(run / "model.pt"), str(data), "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Accuracy ") and "true \\ predicted" in out and "precision" in out
+
+
+def test_user_errors_are_one_line_and_flags_are_checked(tmp_path, capsys):
+    one = make_dataset(tmp_path / "one", classes=("cats",), per_class=2)
+    assert main(["train", str(one), "--out", str(tmp_path / "run"), *TINY]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "at least 2 class" in err and err.count("\n") == 1
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["train", "d", "--out", "r", "--val-dir", "v", "--val-split", "0.1"])
+    assert exc.value.code == 2
+    args = build_parser().parse_args(["train", "d", "--out", "r"])
+    assert (args.variant, args.weights, args.mode, args.val_split, args.seed, args.device) == ("b0", "auto", "head", 0.2, 0, "auto")
+
+
+def test_ctrl_c_stops_cleanly_with_checkpoints_saved(tmp_path):
+    data = make_dataset(tmp_path / "ds")
+    run = tmp_path / "run"
+    # One loader worker, and SIGINT to the whole process group, as a terminal's Ctrl-C does.
+    args = [*TINY[:-1], "1"]
+    cmd = [sys.executable, "-m", "model", "train", str(data), "--out", str(run), "--epochs", "200", "--json", *args]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
+    )
+    lines = []
+    try:
+        for line in proc.stdout:
+            lines.append(json.loads(line))
+            if lines[-1]["event"] == "epoch" and lines[-1]["epoch"] == 2:
+                os.killpg(proc.pid, signal.SIGINT)
+                break
+        lines += [json.loads(line) for line in proc.stdout]
+        assert proc.wait(timeout=60) == 130
+    finally:
+        proc.kill()
+    assert "Stopping after this step" in proc.stderr.read()
+    last = lines[-1]
+    assert last["event"] == "finished" and last["reason"] == "stopped by user"
+    assert 2 <= last["epochs_done"] < 200
+    assert load_checkpoint(run / "last.pt").epochs_done == last["epochs_done"]
+    assert load_bundle(run / "model.pt").class_names == ["blue", "green", "red"]
