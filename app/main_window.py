@@ -60,10 +60,10 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.pages: dict[str, Page] = {}
         for page_type in PAGES:
-            page = page_type(self.context)
-            self.pages[page.key] = page
-            index = self.tabs.addTab(page, page.title)
-            self.tabs.setTabToolTip(index, page.tooltip)
+            widget = page_type(self.context)
+            self.pages[widget.key] = widget
+            index = self.tabs.addTab(widget, widget.title)
+            self.tabs.setTabToolTip(index, widget.tooltip)
         self.setCentralWidget(self.tabs)
         self._build_menus()
         self._build_status_bar()

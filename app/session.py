@@ -142,13 +142,16 @@ class ModelSession(QObject):
     def _on_predictor_failed(self, message: str) -> None:
         if not self._is_current():
             return
-        failed = self.loading
+        failed = self.loading or ModelChoice()
         self.loading = None
         self.model_failed.emit(message)
-        fallback = ModelChoice(variant=failed.variant if failed else "b0")
-        if self.predictor is None and failed != fallback:
-            # Nothing to classify with yet: fall back to the plain variant so the page still works.
-            self.activate(fallback, notes=(f"Could not load the remembered model: {message}",))
+        if self.predictor is None:
+            # Nothing to classify with yet: step down to ImageNet, then random weights of the
+            # same variant, so the Classify page always works.
+            chain = [ModelChoice(failed.variant), ModelChoice(failed.variant, weights="random")]
+            rest = chain[chain.index(failed) + 1 :] if failed in chain else chain
+            if rest:
+                self.activate(rest[0], notes=(f"Could not load {self.describe_choice(failed)}: {message}",))
 
     # --- weights on disk --------------------------------------------------------
     def weights_cached(self, variant: str) -> bool:

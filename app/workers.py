@@ -37,6 +37,7 @@ class Worker(QObject):
     progressed = Signal(object)  # model.events.Progress
     failed = Signal(str)
     finished = Signal()
+    ended = Signal(object)  # self, right after finished: how the pool learns that the thread may go
 
     def __init__(self, description: str) -> None:
         super().__init__()
@@ -65,6 +66,7 @@ class Worker(QObject):
             self.failed.emit(f"{self.description} failed unexpectedly ({type(e).__name__}: {e}).")
         finally:
             self.finished.emit()
+            self.ended.emit(self)
 
     def work(self) -> None:
         raise NotImplementedError
@@ -78,9 +80,10 @@ class WorkerPool(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._running: dict[QThread, Worker] = {}
+        self._running: dict[Worker, QThread] = {}
 
     def start(self, worker: Worker) -> Worker:
+        """Run ``worker`` on a new thread. Connect to its signals before calling this."""
         thread = QThread()
         thread.setObjectName(worker.description)
         worker.moveToThread(thread)
@@ -88,8 +91,9 @@ class WorkerPool(QObject):
         # Direct: quit() is thread-safe, and a queued call could not arrive while
         # the UI thread waits for the thread in wait_all().
         worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        thread.finished.connect(self._on_thread_finished)
-        self._running[thread] = worker
+        # The worker names itself in ``ended``, so the pool needs no sender() lookup.
+        worker.ended.connect(self._on_worker_ended)
+        self._running[worker] = thread
         thread.start()
         self.busy_changed.emit(self.busy_text())
         return worker
@@ -99,30 +103,29 @@ class WorkerPool(QObject):
         return not self._running
 
     def busy_text(self) -> str:
-        return " · ".join(w.description for w in self._running.values())
+        return " · ".join(w.description for w in self._running)
 
     def workers(self) -> list[Worker]:
-        return list(self._running.values())
+        return list(self._running)
 
     def stop_all(self) -> None:
         """Ask every worker to stop; they finish at their next step."""
-        for worker in self._running.values():
+        for worker in self._running:
             worker.stop()
 
     def wait_all(self) -> None:
         """Block until every thread has ended (used only when the app is quitting)."""
         self.stop_all()
-        for thread in list(self._running):
+        for thread in list(self._running.values()):
             thread.wait()
         self._running.clear()
 
-    @Slot()
-    def _on_thread_finished(self) -> None:
-        thread = self.sender()
-        if thread not in self._running:
+    @Slot(object)
+    def _on_worker_ended(self, worker: Worker) -> None:
+        thread = self._running.pop(worker, None)
+        if thread is None:
             return
-        thread.wait()  # finished is emitted just before the thread really ends
-        del self._running[thread]
+        thread.wait()  # run() has returned and quit() was called: the thread ends at once
         self.busy_changed.emit(self.busy_text())
         if not self._running:
             self.all_finished.emit()
@@ -244,12 +247,13 @@ class ClassifyWorker(Worker):
 class ThumbnailWorker(Worker):
     """Decodes small thumbnails off the UI thread; files that do not decode are skipped."""
 
-    thumbnail_ready = Signal(int, QImage)  # row, image
+    thumbnail_ready = Signal(int, int, QImage)  # batch, row, image
 
-    def __init__(self, paths: list[str], first_row: int, size: int = THUMBNAIL_SIZE) -> None:
+    def __init__(self, paths: list[str], first_row: int, batch: int = 0, size: int = THUMBNAIL_SIZE) -> None:
         super().__init__("Making thumbnails")
         self.paths = list(paths)
         self.first_row = first_row
+        self.batch = batch  # lets the receiver drop thumbnails of rows it has cleared since
         self.size = size
 
     def work(self) -> None:
@@ -267,7 +271,7 @@ class ThumbnailWorker(Worker):
             data = image.tobytes()
             # QImage is safe to build outside the UI thread; copy() makes it own its pixels.
             qimage = QImage(data, image.width, image.height, 3 * image.width, QImage.Format.Format_RGB888).copy()
-            self.thumbnail_ready.emit(self.first_row + offset, qimage)
+            self.thumbnail_ready.emit(self.batch, self.first_row + offset, qimage)
 
 
 class DownloadWorker(Worker):

@@ -1,7 +1,8 @@
 """Training throughput of the engine against a plain torchvision training loop, in one process.
 
     python bench/train.py            # the full benchmark (photo-sized JPEGs, 224 px)
-    python bench/train.py --quick    # a small version that runs in about a minute
+    python bench/train.py --quick    # a small version that runs in about two minutes
+    python bench/train.py --quick --photo-size 640x480   # small photos: compute-bound
 
 The data set is made of camera-sized JPEGs (random crops of scikit-learn's two
 sample photos, enlarged to ``--photo-size``), because that is what users train
@@ -9,8 +10,9 @@ on. The reference is the loop every tutorial writes: ``ImageFolder`` with
 RandomResizedCrop/flip/ToTensor/Normalize, a ``DataLoader``, EfficientNet in
 NCHW, eager, float32, AdamW. It gets the same model, batch size, resolution and
 number of loader workers as the engine (its faster of 0 and that many workers
-is used). The engine's time is its whole ``train()`` run: decoding, building
-the network, validation on a small val folder and writing checkpoints included.
+is used). The engine's time runs from the start of training to the last epoch:
+decoding, validation on a small val folder and checkpoints included. The runs
+alternate ``--repeats`` times and each keeps its best, so a busy machine skews less.
 
 Printed ratios (goals on a CPU):
 - full mode images/s ÷ plain loop images/s (goal ≥ 1.8)
@@ -83,21 +85,23 @@ def plain_loop(data: Path, image_size: int, batch_size: int, epochs: int, worker
 
 
 def engine_run(data: Path, val: Path, out: Path, mode: str, image_size: int, batch_size: int, epochs: int):
-    """(training images/s over the whole run, epoch seconds list)."""
-    start = time.perf_counter()
-    num_train, seconds = 0, []
-    for ev in train(
-        TrainConfig(data, out, weights="random", mode=mode, epochs=epochs, batch_size=batch_size, image_size=image_size, val_dir=val)
-    ):
+    """(training images/s, epoch seconds). The clock runs from ``TrainingStarted`` (the network is
+    built, as the plain loop's is before its clock starts) to the last epoch's metrics: decoding,
+    augmentation, training, validation and the checkpoints of every epoch but the last."""
+    shutil.rmtree(out, ignore_errors=True)
+    start, num_train, seconds, elapsed = 0.0, 0, [], 0.0
+    config = TrainConfig(data, out, weights="random", mode=mode, epochs=epochs, batch_size=batch_size, image_size=image_size, val_dir=val)
+    for ev in train(config):
         if isinstance(ev, TrainingStarted):
-            num_train = ev.num_train
+            num_train, start = ev.num_train, time.perf_counter()
         elif isinstance(ev, EpochMetrics):
             seconds.append(ev.seconds)
+            elapsed = time.perf_counter() - start
         elif isinstance(ev, Finished):
             break
     # Full batches only, as the plain loop (drop_last) counts them.
     trained = (num_train // batch_size) * batch_size * epochs
-    return trained / (time.perf_counter() - start), seconds
+    return trained / elapsed, seconds
 
 
 def step_only(image_size: int, batch_size: int, channels_last: bool, steps: int) -> float:
@@ -125,14 +129,15 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small data, 128 px: about a minute")
     ap.add_argument("--per-class", type=int, default=None, help="training photos per class")
-    ap.add_argument("--photo-size", default=None, help="WxH of the generated photos (default 4032x3024, quick 2048x1536)")
+    ap.add_argument("--photo-size", default=None, help="WxH of the generated photos (default 4032x3024, a 12 MP phone photo)")
     ap.add_argument("--image-size", type=int, default=None)
     ap.add_argument("--batch-size", type=int, default=None)
     ap.add_argument("--epochs", type=int, default=None)
+    ap.add_argument("--repeats", type=int, default=2, help="alternate the runs this often, keep the best (default: 2)")
     ap.add_argument("--keep", metavar="DIR", default=None, help="build the data under DIR and keep it")
     a = ap.parse_args()
-    per_class = a.per_class or (24 if a.quick else 96)
-    photo = tuple(int(v) for v in (a.photo_size or ("2048x1536" if a.quick else "4032x3024")).split("x"))
+    per_class = a.per_class or (16 if a.quick else 96)
+    photo = tuple(int(v) for v in (a.photo_size or "4032x3024").split("x"))
     size = a.image_size or (128 if a.quick else 224)
     bs = a.batch_size or (16 if a.quick else 32)
     epochs = a.epochs or (2 if a.quick else 3)
@@ -147,11 +152,16 @@ def main() -> int:
             make_photo_folder(val, 2, photo, seed=1)
         print(f"B0, {size} px, batch {bs}, {epochs} epochs, {2 * per_class} training photos, {torch.get_num_threads()} threads")
 
-        plain = max(plain_loop(data, size, bs, epochs, w) for w in sorted({0, workers}))
-        full_ips, full_secs = engine_run(data, val, base / "run-full", "full", size, bs, epochs)
+        # Other work on the machine skews single runs: alternate the contenders and keep each one's best.
+        plain, full_ips, full_secs, step_nchw, step_cl = 0.0, 0.0, [], 0.0, 0.0
+        for _ in range(a.repeats):
+            plain = max([plain] + [plain_loop(data, size, bs, epochs, w) for w in sorted({0, workers})])
+            ips, secs = engine_run(data, val, base / "run-full", "full", size, bs, epochs)
+            if ips > full_ips:
+                full_ips, full_secs = ips, secs
+            step_nchw = max(step_nchw, step_only(size, bs, False, 3))
+            step_cl = max(step_cl, step_only(size, bs, True, 3))
         _, head_secs = engine_run(data, val, base / "run-head", "head", size, bs, max(3, epochs))
-        step_nchw = step_only(size, bs, False, 3)
-        step_cl = step_only(size, bs, True, 3)
 
         full_epoch = float(np.median(full_secs))
         head_later = float(np.median(head_secs[1:]))

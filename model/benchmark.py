@@ -102,7 +102,7 @@ def _measure_steps(
     # Seeded so two measurements run exactly the same arithmetic.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        runner = TorchRunner(build_model(v), device)
+        runner = TorchRunner(build_model(v), v.name, device)
         single = torch.randn(1, 3, size, size)
         batch = torch.randn(batch_size, 3, size, size) if batch_size > 1 else None
 

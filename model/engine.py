@@ -150,12 +150,31 @@ def history_events(history: list[dict]) -> tuple[EpochMetrics, ...]:
     return tuple(EpochMetrics(**{k: v for k, v in row.items() if k in names}) for row in history)
 
 
+def check_config(config: TrainConfig) -> None:
+    """Refuse settings that cannot work, with one sentence each, before anything heavy happens."""
+    problems = [
+        (config.mode not in MODES, f"Unknown training mode {config.mode!r}: use 'head' or 'full'."),
+        (config.epochs is not None and config.epochs < 1, "The number of epochs must be at least 1."),
+        (config.batch_size is not None and config.batch_size < 2, "The batch size must be at least 2 (batch norm needs two images)."),
+        (config.image_size is not None and config.image_size < 16, "The image size must be at least 16 pixels."),
+        (config.lr is not None and not config.lr > 0, "The learning rate must be a positive number."),
+        (config.patience is not None and config.patience < 1, "The patience must be at least 1 epoch."),
+        (config.warmup_epochs is not None and config.warmup_epochs < 0, "Warm-up epochs cannot be negative."),
+        (config.feature_cache not in ("auto", "memory", "disk"), "The feature cache must be 'auto', 'memory' or 'disk'."),
+    ]
+    for bad, message in problems:
+        if bad:
+            raise StudioError(message)
+    data, out = Path(config.data_dir).expanduser().resolve(), Path(config.out_dir).expanduser().resolve()
+    if out == data or data in out.parents:
+        raise StudioError(f"The output folder {out} is inside the dataset: choose a folder outside {data}.")
+
+
 def train(config: TrainConfig, control: TrainControl | None = None) -> Iterator[object]:
     """Train as ``config`` says, yielding events; see ``model.events`` for what each one means."""
     from model.trainer import Trainer
 
-    if config.mode not in MODES:
-        raise StudioError(f"Unknown training mode {config.mode!r}: use 'head' or 'full'.")
+    check_config(config)
     trainer = Trainer(config, control or TrainControl())
     yield from trainer.run()
 

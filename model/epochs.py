@@ -90,10 +90,11 @@ class ModeData:
             now = time.perf_counter()
             if count and (step == 1 or now - last_event >= STEP_EVENT_INTERVAL or seen >= total):
                 last_event = now
-                yield StepMetrics(epoch, step, max(steps, step), loss_sum / count, correct / count, t.schedule.lr, seen / max(now - started, 1e-9))
+                loss, acc = float(loss_sum) / count, float(correct) / count
+                yield StepMetrics(epoch, step, max(steps, step), loss, acc, t.schedule.lr, seen / max(now - started, 1e-9))
         if count == 0:
             raise DatasetError("None of the training images could be decoded: check the dataset folder.")
-        return loss_sum / count, correct / count
+        return float(loss_sum) / count, float(correct) / count
 
     def summarize_val(self, samples, indices: list[int], labels: list[torch.Tensor], logits: list[torch.Tensor]):
         if not indices:

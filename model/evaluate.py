@@ -40,6 +40,12 @@ class Evaluation:
     loss: float  # mean cross-entropy
     num_images: int
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    records: list[tuple[str, int, int, float]] = field(default_factory=list)  # (path, true, predicted, loss) per image
+
+    def files_in_cell(self, true: int, predicted: int) -> list[str]:
+        """The images behind one confusion-matrix cell, worst first (what a click on the cell shows)."""
+        hits = [r for r in self.records if r[1] == true and r[2] == predicted]
+        return [r[0] for r in sorted(hits, key=lambda r: r[3], reverse=True)]
 
     @property
     def macro_f1(self) -> float:
@@ -96,6 +102,7 @@ def evaluation_from_outputs(
         mistakes=mistakes,
         loss=float(losses.mean()) if n else 0.0,
         num_images=n,
+        records=[(str(paths[i]), int(labels[i]), int(preds[i]), float(losses[i])) for i in range(n)],
     )
 
 

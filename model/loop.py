@@ -37,8 +37,11 @@ def is_out_of_memory(e: BaseException) -> bool:
 
 @dataclass
 class StepResult:
-    loss_sum: float  # summed over the chunk's samples
-    correct: int
+    """One chunk's contribution. Loss and correct count may stay tensors on the device, so a GPU
+    is not stopped after every step to read them; the caller turns them into numbers when it reports."""
+
+    loss_sum: "torch.Tensor | float"  # summed over the chunk's samples
+    correct: "torch.Tensor | int"
     count: int
 
 
@@ -91,8 +94,7 @@ class Stepper:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         n = int(y.shape[0])
-        correct = int((logits.detach().argmax(1) == y).sum())
-        return StepResult(float(loss.detach()) * n, correct, n)
+        return StepResult(loss.detach() * n, (logits.detach().argmax(1) == y).sum(), n)
 
     @torch.no_grad()
     def logits(self, x: torch.Tensor) -> torch.Tensor:

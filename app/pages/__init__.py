@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
 from app.session import ModelSession
@@ -22,6 +23,17 @@ class StudioContext:
     show_page: Callable[[str], None]  # switch the window to another page by key
     has_page: Callable[[str], bool]  # whether a page with that key is in this window
     show_message: Callable[[str], None]  # a transient line in the status bar
+
+
+def add_action(menu: QMenu, owner: QWidget, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+    """A menu entry with its shortcut and status-bar tip, triggering ``slot``."""
+    action = QAction(text, owner)
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+    action.setStatusTip(tip)
+    action.triggered.connect(slot)
+    menu.addAction(action)
+    return action
 
 
 class Page(QWidget):

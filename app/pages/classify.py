@@ -8,11 +8,10 @@ second, so a thousand fast predictions cost the UI ten repaints per second.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, Slot
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -24,13 +23,14 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.pages import Page, StudioContext
+from app.pages import Page, StudioContext, add_action
 from app.state import ActiveModel
 from app.widgets.drop_zone import DropZone, accepts, local_paths, save_pasted_image
 from app.widgets.job_bar import JobBar
 from app.widgets.model_banner import ModelBanner
 from app.widgets.results_delegate import ResultDelegate
-from app.widgets.results_model import ResultsModel, RowState, write_csv
+from app.weights_actions import WeightsActions
+from app.widgets.results_model import ResultsModel, RowState, summary_text, write_csv
 from app.workers import ClassifyWorker, ThumbnailWorker
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"
@@ -51,7 +51,7 @@ class ClassifyPage(Page):
         self._thumbnailers: list[ThumbnailWorker] = []
         self._pending: list[tuple[int, object]] = []
         self._first_row = 0
-        self._started_at = 0.0
+        self._clears = 0  # bumped by clear(): thumbnails still on their way belong to old rows
         self._build()
         self._flush_timer = QTimer(self)
         self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
@@ -61,16 +61,18 @@ class ClassifyPage(Page):
         session.model_loading.connect(self._on_model_loading)
         session.model_changed.connect(self._on_model_changed)
         session.model_failed.connect(self._on_model_failed)
-        session.backend_failed.connect(self._on_model_failed)
+        session.backend_failed.connect(self._on_backend_failed)
         session.online_checked.connect(self._on_online_checked)
 
     # --- layout -------------------------------------------------------------------
     def _build(self) -> None:
         self.banner = ModelBanner()
-        self.banner.can_train = self.context.has_page("train")
+        self.banner.can_train = self._can_train
         self.banner.download_requested.connect(self.download_weights)
         self.banner.import_requested.connect(self.import_weights)
         self.banner.train_requested.connect(self._go_train)
+        self.weights = WeightsActions(self.context, self.banner.job, self)
+        self.weights.failed.connect(self._show_message)
 
         self.open_button = QPushButton("Open images…")
         self.open_button.setToolTip("Choose image files to classify (Ctrl+O)")
@@ -125,21 +127,14 @@ class ClassifyPage(Page):
         self._update_summary()
 
     def fill_menu(self, menu: QMenu) -> None:
-        def action(text: str, slot, shortcut, tip: str) -> QAction:
-            a = QAction(text, self)
-            a.setShortcut(QKeySequence(shortcut))
-            a.setStatusTip(tip)
-            a.triggered.connect(slot)
-            menu.addAction(a)
-            return a
-
-        action("&Open images…", self.open_files, QKeySequence.StandardKey.Open, "Choose image files to classify")
-        action("Open &folder…", self.open_folder, "Ctrl+Shift+O", "Classify every image in a folder")
-        action("&Paste", self.paste, QKeySequence.StandardKey.Paste, "Classify the clipboard's image or files")
+        Key = QKeySequence.StandardKey
+        add_action(menu, self, "&Open images…", self.open_files, Key.Open, "Choose image files to classify")
+        add_action(menu, self, "Open &folder…", self.open_folder, "Ctrl+Shift+O", "Classify every image in a folder")
+        add_action(menu, self, "&Paste", self.paste, Key.Paste, "Classify the clipboard's image or files")
         menu.addSeparator()
-        action("&Export results as CSV…", self.export_csv, "Ctrl+E", "Save the results as a CSV table")
-        action("&Cancel", self.cancel, "Esc", "Stop classifying; results so far are kept")
-        action("C&lear results", self.clear, "Ctrl+Shift+Backspace", "Remove all results from the list")
+        add_action(menu, self, "&Export results as CSV…", self.export_csv, "Ctrl+E", "Save the results as a CSV table")
+        add_action(menu, self, "&Cancel", self.cancel, "Esc", "Stop classifying; results so far are kept")
+        add_action(menu, self, "C&lear results", self.clear, "Ctrl+Shift+Backspace", "Remove all results from the list")
 
     # --- input ----------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -201,16 +196,16 @@ class ClassifyPage(Page):
             return
         predictor = self.session.predictor
         if predictor is None:
-            self.job.set_text("Waiting for the model to load…")
+            self._show_message("Waiting for the model to load; the images are classified as soon as it is ready.")
             return
         paths, self._queue = self._queue, []
+        self._show_message("")
         worker = ClassifyWorker(predictor, paths)
         worker.files_listed.connect(self._on_files_listed)
         worker.prediction_ready.connect(self._on_prediction_ready)
         worker.failed.connect(self._on_failed)
         worker.finished.connect(self._on_finished)
         self._worker = worker
-        self._started_at = time.monotonic()
         active = self.session.active
         self.job.track(worker, f"Classifying with {active.title}" if active else "Classifying")
         self.context.pool.start(worker)  # after every connection, so no early signal is lost
@@ -224,9 +219,9 @@ class ClassifyPage(Page):
             return
         self._first_row = self.results.add_files(files)
         self.stack.setCurrentWidget(self.list_view)
-        thumbnailer = ThumbnailWorker(files, self._first_row)
-        thumbnailer.thumbnail_ready.connect(self.results.set_thumbnail)
-        thumbnailer.finished.connect(self._on_thumbnailer_finished)
+        thumbnailer = ThumbnailWorker(files, self._first_row, batch=self._clears)
+        thumbnailer.thumbnail_ready.connect(self._on_thumbnail_ready)
+        thumbnailer.ended.connect(self._on_thumbnailer_ended)
         self._thumbnailers.append(thumbnailer)
         self.context.pool.start(thumbnailer)
 
@@ -260,9 +255,14 @@ class ClassifyPage(Page):
         self._update_buttons()
         self._start_next()
 
-    @Slot()
-    def _on_thumbnailer_finished(self) -> None:
-        self._thumbnailers = [t for t in self._thumbnailers if t is not self.sender()]
+    @Slot(int, int, QImage)
+    def _on_thumbnail_ready(self, batch: int, row: int, image: QImage) -> None:
+        if batch == self._clears:  # rows cleared since then are gone; new rows may have their indices
+            self.results.set_thumbnail(row, image)
+
+    @Slot(object)
+    def _on_thumbnailer_ended(self, thumbnailer) -> None:
+        self._thumbnailers = [t for t in self._thumbnailers if t is not thumbnailer]
 
     @Slot()
     def cancel(self) -> None:
@@ -277,6 +277,7 @@ class ClassifyPage(Page):
             return
         for t in self._thumbnailers:
             t.stop()
+        self._clears += 1
         self.results.clear()
         self.stack.setCurrentWidget(self.drop_zone)
         self._show_message("")
@@ -320,6 +321,13 @@ class ClassifyPage(Page):
         else:
             self._show_message(message)
 
+    @Slot(str)
+    def _on_backend_failed(self, message: str) -> None:
+        self.banner.show_failed(message, backend=True)
+        if self._queue:
+            self._queue.clear()
+            self._show_message("The dropped images cannot be classified without the backend.")
+
     @Slot(bool)
     def _on_online_checked(self, online: bool) -> None:
         if self.session.active is not None:
@@ -327,30 +335,16 @@ class ClassifyPage(Page):
 
     @Slot()
     def download_weights(self) -> None:
-        active = self.session.active
-        if active is None or self.banner.job.busy:
-            return
-        worker = self.session.prepare_download(active.variant)
-        worker.failed.connect(self._show_message)
-        self.banner.job.track(worker, f"Downloading {active.title} weights", units="bytes")
-        self.context.pool.start(worker)
+        if self.session.active is not None:
+            self.weights.download(self.session.active.variant)
 
     @Slot()
     def import_weights(self) -> None:
-        active = self.session.active
-        if active is None:
-            return
-        path, _ = QFileDialog.getOpenFileName(
-            self, f"Import ImageNet weights for {active.title}", self.settings.last_folder("weights"),
-            "PyTorch weights (*.pth *.pt);;All files (*)",
-        )
-        if not path:
-            return
-        self.settings.set_last_folder("weights", str(Path(path).parent))
-        worker = self.session.prepare_import(path, active.variant)
-        worker.failed.connect(self._show_message)
-        self.banner.job.track(worker, f"Checking and importing {Path(path).name}")
-        self.context.pool.start(worker)
+        if self.session.active is not None:
+            self.weights.import_file(self.session.active.variant)
+
+    def _can_train(self) -> bool:
+        return self.context.has_page("train")
 
     @Slot()
     def _go_train(self) -> None:
@@ -368,20 +362,7 @@ class ClassifyPage(Page):
 
     @Slot()
     def _update_summary(self) -> None:
-        done = self.results.count(RowState.DONE)
-        failed = self.results.count(RowState.FAILED)
-        total = self.results.rowCount()
-        if total == 0:
-            self.summary.setText("")
-            self._update_buttons()
-            return
-        parts = [f"{done} of {total} images classified"]
-        if failed:
-            parts.append(f"{failed} could not be read")
-        if self._worker is None and done:
-            seconds = [r.prediction.seconds for r in self.results.rows() if r.state is RowState.DONE]
-            parts.append(f"{1000 * sum(seconds) / len(seconds):.0f} ms per image")
-        self.summary.setText(" · ".join(parts))
+        self.summary.setText(summary_text(self.results.rows(), running=self._worker is not None))
         self._update_buttons()
 
     def is_settled(self) -> bool:

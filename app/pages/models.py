@@ -7,13 +7,10 @@ in the job bar.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QItemSelectionModel, Qt, Slot
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -24,8 +21,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.pages import Page, StudioContext
+from app.pages import Page, StudioContext, add_action
 from app.state import ActiveModel, BackendInfo
+from app.weights_actions import WeightsActions
 from app.widgets.job_bar import JobBar
 from app.widgets.scaling_chart import ScalingChart
 from app.widgets.scaling_explainer import ScalingExplainer
@@ -51,7 +49,6 @@ class ModelsPage(Page):
         # What "Measure on this machine" times: every variant at its native resolution.
         self.measure_variants: tuple[str, ...] = VARIANT_NAMES
         self.measure_image_size: int | None = None
-        self._worker = None
         self._device_actions: QActionGroup | None = None
         self._device_menu: QMenu | None = None
         self._build()
@@ -102,14 +99,17 @@ class ModelsPage(Page):
         buttons.addWidget(self.measure_button)
         self.job = JobBar()
         self.job.finished.connect(self._on_job_finished)
+        self.weights = WeightsActions(self.context, self.job, self)
+        self.weights.failed.connect(self._on_failed)
 
         self.chart = ScalingChart()
         self.explainer = ScalingExplainer()
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.chart)
         splitter.addWidget(self.explainer)
-        splitter.setStretchFactor(0, 5)
-        splitter.setStretchFactor(1, 4)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([680, 560])
         splitter.setChildrenCollapsible(False)
 
         layout = QVBoxLayout(self)
@@ -119,18 +119,11 @@ class ModelsPage(Page):
         layout.addWidget(splitter, 1)
 
     def fill_menu(self, menu: QMenu) -> None:
-        for text, slot, shortcut, tip in (
-            ("&Use as classifier", self.use_selected, "Ctrl+Return", "Classify with the selected variant"),
-            ("&Download weights", self.download_selected, "Ctrl+D", "Download the selected variant's ImageNet weights"),
-            ("&Import weights file…", self.import_for_selected, "Ctrl+I", "Import a weights file for the selected variant"),
-            ("&Measure on this machine", self.measure, "Ctrl+M", "Time every variant on the current device"),
-            ("&Stop the job", self.job.cancel, "Ctrl+.", "Cancel the download or measurement"),
-        ):
-            action = QAction(text, self)
-            action.setShortcut(QKeySequence(shortcut))
-            action.setStatusTip(tip)
-            action.triggered.connect(slot)
-            menu.addAction(action)
+        add_action(menu, self, "&Use as classifier", self.use_selected, "Ctrl+Return", "Classify with the selected variant")
+        add_action(menu, self, "&Download weights", self.download_selected, "Ctrl+D", "Download the selected variant's weights")
+        add_action(menu, self, "&Import weights file…", self.import_for_selected, "Ctrl+I", "Import a weights file for it")
+        add_action(menu, self, "&Measure on this machine", self.measure, "Ctrl+M", "Time every variant on this device")
+        add_action(menu, self, "&Stop the job", self.job.cancel, "Ctrl+.", "Cancel the download or measurement")
         menu.addSeparator()
         self._device_menu = menu.addMenu("Compute &device")
         self._device_menu.setEnabled(False)  # filled once the backend knows the devices
@@ -167,6 +160,11 @@ class ModelsPage(Page):
             self.status.setText("Loading the backend…")
         elif loading is not None:
             self.status.setText(f"Switching to {self.session.describe_choice(loading)}…")
+        elif active is not None and active.imagenet_missing and active.variant == variant:
+            self.status.setText(
+                f"{active.title} has no ImageNet weights on disk, so it classifies with random weights "
+                "until you download or import them."
+            )
         elif not cached and self.session.online is False:
             self.status.setText("No internet connection: import a weights file to use ImageNet weights offline.")
         else:
@@ -183,28 +181,15 @@ class ModelsPage(Page):
 
     @Slot()
     def download_selected(self) -> None:
-        variant = self.selected_variant()
-        if not self.download_button.isEnabled():
-            return
-        worker = self.session.prepare_download(variant)
-        worker.failed.connect(self._on_failed)
-        self._start_job(worker, f"Downloading EfficientNet-{variant.upper()} weights", units="bytes")
+        if self.download_button.isEnabled():
+            self.weights.download(self.selected_variant())
+            self._update_buttons()
 
     @Slot()
     def import_for_selected(self) -> None:
-        if not self.import_button.isEnabled():
-            return
-        variant = self.selected_variant()
-        path, _ = QFileDialog.getOpenFileName(
-            self, f"Import ImageNet weights for EfficientNet-{variant.upper()}", self.settings.last_folder("weights"),
-            "PyTorch weights (*.pth *.pt);;All files (*)",
-        )
-        if not path:
-            return
-        self.settings.set_last_folder("weights", str(Path(path).parent))
-        worker = self.session.prepare_import(path, variant)
-        worker.failed.connect(self._on_failed)
-        self._start_job(worker, f"Checking and importing {Path(path).name}")
+        if self.import_button.isEnabled():
+            self.weights.import_file(self.selected_variant())
+            self._update_buttons()
 
     @Slot()
     def measure(self) -> None:
@@ -220,19 +205,13 @@ class ModelsPage(Page):
         self.table_model.clear_measurements()
         self._refresh_chart()
         span = f"{self.measure_variants[0].upper()}–{self.measure_variants[-1].upper()}"
-        self._start_job(worker, f"Measuring {span} on {self._device_name()}")
-
-    def _start_job(self, worker, text: str, units: str = "") -> None:
-        # Every connection is made before the thread starts, so no early signal is lost.
-        self._worker = worker
-        self.job.track(worker, text, units)
-        self.context.pool.start(worker)
+        self.job.track(worker, f"Measuring {span} on {self._device_name()}")
+        self.context.pool.start(worker)  # after every connection, so no early signal is lost
         self.status.setText("")
         self._update_buttons()
 
     @Slot()
     def _on_job_finished(self) -> None:
-        self._worker = None
         self._update_buttons()
 
     @Slot(str)
@@ -303,4 +282,4 @@ class ModelsPage(Page):
         self._refresh_chart()
 
     def is_settled(self) -> bool:
-        return self._worker is None
+        return not self.job.busy

@@ -9,6 +9,7 @@ the internet can be reached), import a weights file, or train on your folders
 from __future__ import annotations
 
 from html import escape
+from typing import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QStyle, QVBoxLayout, QWidget
@@ -41,6 +42,8 @@ class ModelBanner(QFrame):
         self.train_button.setToolTip("Fine-tune on a folder with one sub-folder of images per class")
         self.train_button.clicked.connect(self.train_requested)
         self.job = JobBar()
+        # Asked each time the buttons show: the Train page may be added after this banner.
+        self.can_train: Callable[[], bool] = lambda: False
 
         buttons = QHBoxLayout()
         buttons.setContentsMargins(0, 0, 0, 0)
@@ -57,7 +60,6 @@ class ModelBanner(QFrame):
         layout = QHBoxLayout(self)
         layout.addWidget(self.icon)
         layout.addLayout(right, 1)
-        self.can_train = False
         self.show_loading(None)
 
     def _set_icon(self, pixmap: QStyle.StandardPixmap) -> None:
@@ -71,10 +73,15 @@ class ModelBanner(QFrame):
         self.text.setText(f"<b>Loading {what}…</b> You can drop images already; they are classified as soon as it is ready.")
         self.buttons.hide()
 
-    def show_failed(self, message: str) -> None:
+    def show_failed(self, message: str, backend: bool = False) -> None:
+        """No classifier: say why; offer other weights unless the backend itself did not load."""
         self._set_icon(QStyle.StandardPixmap.SP_MessageBoxCritical)
-        self.text.setText(f"<b>No classifier could be loaded.</b> {escape(message)}")
-        self._show_buttons(download=False)
+        what = "The backend (PyTorch) could not be loaded." if backend else "No classifier could be loaded."
+        self.text.setText(f"<b>{what}</b> {escape(message)}")
+        if backend:
+            self.buttons.hide()
+        else:
+            self._show_buttons(download=False)
 
     def show_active(self, active: ActiveModel, online: bool | None) -> None:
         notes = "".join(f"<br>{escape(n)}" for n in active.notes)
@@ -115,5 +122,5 @@ class ModelBanner(QFrame):
 
     def _show_buttons(self, download: bool) -> None:
         self.download_button.setVisible(download)
-        self.train_button.setVisible(self.can_train)
+        self.train_button.setVisible(self.can_train())
         self.buttons.show()

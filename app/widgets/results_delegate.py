@@ -42,7 +42,7 @@ class ResultDelegate(QStyledItemDelegate):
         palette = opt.palette
         rect = opt.rect.adjusted(PAD, PAD, -PAD, -PAD)
 
-        self._paint_thumbnail(painter, QRect(rect.left(), rect.top(), THUMBNAIL_SIZE, THUMBNAIL_SIZE), index, palette)
+        self._paint_thumbnail(painter, QRect(rect.left(), rect.top(), THUMBNAIL_SIZE, THUMBNAIL_SIZE), index, opt)
         text_rect = rect.adjusted(THUMBNAIL_SIZE + 2 * PAD, 0, 0, 0)
         metrics = QFontMetrics(opt.font)
         line = metrics.height()
@@ -80,12 +80,16 @@ class ResultDelegate(QStyledItemDelegate):
             painter.drawText(body, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, "Waiting…")
         painter.restore()
 
-    def _paint_thumbnail(self, painter: QPainter, box: QRect, index, palette: QPalette) -> None:
+    def _paint_thumbnail(self, painter: QPainter, box: QRect, index, opt: QStyleOptionViewItem) -> None:
         image = index.data(ThumbnailRole)
         if image is None or image.isNull():
+            palette = opt.palette
             painter.setPen(palette.color(QPalette.ColorRole.Mid))
             painter.setBrush(palette.color(QPalette.ColorRole.AlternateBase))
             painter.drawRect(box.adjusted(0, 0, -1, -1))
+            if index.data(StateRole) == "failed" and opt.widget is not None:
+                icon = opt.widget.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+                icon.paint(painter, box.adjusted(24, 24, -24, -24))
             return
         size = image.size().scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
         target = QRect(0, 0, size.width(), size.height())

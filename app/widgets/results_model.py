@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Slot
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QImage
 
 PredictionRole = Qt.ItemDataRole.UserRole + 1
@@ -103,7 +103,6 @@ class ResultsModel(QAbstractListModel):
         hi = max(i for i, _ in updates)
         self.dataChanged.emit(self.index(lo), self.index(hi))
 
-    @Slot(int, QImage)
     def set_thumbnail(self, index: int, image: QImage) -> None:
         if 0 <= index < len(self._rows):
             self._rows[index].thumbnail = image
@@ -125,6 +124,20 @@ class ResultsModel(QAbstractListModel):
 
     def count(self, state: RowState) -> int:
         return sum(1 for r in self._rows if r.state is state)
+
+
+def summary_text(rows: list[ResultRow], running: bool) -> str:
+    """"12 of 40 images classified · 1 could not be read · 35 ms per image" ("" without rows)."""
+    if not rows:
+        return ""
+    done = [r for r in rows if r.state is RowState.DONE]
+    failed = sum(1 for r in rows if r.state is RowState.FAILED)
+    parts = [f"{len(done)} of {len(rows)} images classified"]
+    if failed:
+        parts.append(f"{failed} could not be read")
+    if done and not running:
+        parts.append(f"{1000 * sum(r.prediction.seconds for r in done) / len(done):.0f} ms per image")
+    return " · ".join(parts)
 
 
 def write_csv(path: str | os.PathLike, rows: list[ResultRow], top_k: int = 5) -> int:

@@ -17,11 +17,23 @@ from PySide6.QtWidgets import QWidget
 from app.state import VariantFacts
 
 
+class LogAxis(pg.AxisItem):
+    """A log axis labelled with plain numbers at 1-2-5 steps ("20", "50", "100"), not "2·10¹"."""
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802 (pyqtgraph's name)
+        lo, hi = math.floor(minVal), math.ceil(maxVal)
+        major = [math.log10(m * 10.0**e) for e in range(lo, hi + 1) for m in (1, 2, 5)]
+        return [(1.0, [v for v in major if minVal <= v <= maxVal])]
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802
+        return [f"{10.0**v:.3g}" for v in values]
+
+
 class ScalingChart(pg.PlotWidget):
     """Top-1 accuracy per variant against GFLOPs or measured latency."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, axisItems={"bottom": LogAxis(orientation="bottom")})
         palette = self.palette()
         text = palette.color(QPalette.ColorRole.Text)
         line = palette.color(QPalette.ColorRole.Highlight)

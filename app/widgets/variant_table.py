@@ -20,6 +20,7 @@ COLUMNS = (
 NUMERIC = {1, 2, 3, 4, 6, 7}
 VariantRole = Qt.ItemDataRole.UserRole + 1
 PENDING = "…"
+NOT_MEASURED = "–"
 
 
 class VariantTableModel(QAbstractTableModel):
@@ -85,9 +86,9 @@ class VariantTableModel(QAbstractTableModel):
                 return "On disk"
             return f"Not downloaded ({f.download_mb:.0f} MB)" if f.download_mb else "Not downloaded"
         if column == 6:
-            return "" if m is None else f"{m.latency_ms_median:.1f} ms"
+            return NOT_MEASURED if m is None else f"{m.latency_ms_median:.1f} ms"
         if column == 7:
-            return "" if m is None else f"{m.images_per_sec:.1f} img/s"
+            return NOT_MEASURED if m is None else f"{m.images_per_sec:.1f} img/s"
         return ""
 
     # --- updates ---------------------------------------------------------------------

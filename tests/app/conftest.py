@@ -92,6 +92,12 @@ def fake_active_model(variant: str = "b0", missing: bool = False):
     )
 
 
+def stop_background_work(win) -> None:
+    """Stop and join the window's workers. pytest-qt closes and deletes the window after each
+    test; a worker still running then would report to a deleted pool."""
+    win.pool.wait_all()
+
+
 @pytest.fixture
 def window(qtbot):
     """The real main window with the backend not started (tests inject what they need)."""
@@ -99,13 +105,8 @@ def window(qtbot):
     from app.settings import AppSettings
 
     win = MainWindow(AppSettings())
-    qtbot.addWidget(win)
-    yield win
-    win.pool.stop_all()
-    try:
-        qtbot.waitUntil(lambda: win.pool.idle, timeout=20_000)
-    except Exception:
-        raise AssertionError(f"still running after the test: {win.pool.busy_text()!r} {win.pool._running}")
+    qtbot.addWidget(win, before_close_func=stop_background_work)
+    return win
 
 
 @pytest.fixture

@@ -94,7 +94,7 @@ def test_paths_dropped_before_the_model_is_ready_wait_for_it(qtbot, window, imag
     path = image_factory("early.png")
     page.classify_paths([str(path)])
     assert page.results.rowCount() == 0
-    assert "Waiting for the model" in page.job.label.text()
+    assert "Waiting for the model" in page.message.text() and page.message.isVisibleTo(page)
     window.session.use_predictor(FakePredictor(), fake_active_model())
     _wait_until_done(qtbot, page)
     assert _rows(page)[0].state is RowState.DONE
@@ -180,3 +180,47 @@ def test_the_real_predictor_with_random_weights_classifies_through_the_page(qtbo
     assert [r.state for r in rows] == [RowState.DONE, RowState.FAILED]
     assert len(rows[0].prediction.labels) == 5 and rows[0].prediction.labels[0] in predictor.class_names
     assert "random weights" in page.banner.text.text()
+
+
+def test_rows_paint_in_every_state(qtbot, image_factory):
+    """Waiting, classified (bars), failed (error text) and cancelled rows all draw."""
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QListView
+
+    from app.widgets.results_delegate import ResultDelegate
+    from tests.app.conftest import FakePrediction
+
+    model = ResultsModel()
+    model.add_files(["/p/waiting.png", "/p/done.png", "/p/bad.png", "/p/cancelled.png"])
+    done = FakePrediction("/p/done.png", ["red", "green", "blue"], [0.9, 0.07, 0.03], [0, 1, 2], None, 0.012)
+    bad = FakePrediction("/p/bad.png", [], [], [], "/p/bad.png: file is empty", 0.0)
+    model.set_predictions([(1, done), (2, bad)])
+    model.mark_cancelled(3)
+    model.row(0).state = RowState.WAITING
+    view = QListView()
+    view.setModel(model)
+    view.setItemDelegate(ResultDelegate(view))
+    view.resize(900, 500)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    image = view.viewport().grab().toImage()
+    row_rect = view.visualRect(model.index(1))
+    highlight = view.palette().color(QPalette.ColorRole.Highlight).rgb()
+    # The 90 % bar of the classified row is drawn in the theme's highlight colour.
+    y_values = range(row_rect.top(), row_rect.bottom())
+    assert any(image.pixel(x, y) == highlight for y in y_values for x in range(row_rect.width() // 2, row_rect.width() - 100, 7))
+    assert model.row(3).state is RowState.CANCELLED and model.row(3).error.startswith("Not classified")
+
+
+def test_thumbnails_of_cleared_rows_never_land_on_new_rows(qtbot, ready_window, image_factory):
+    page = ready_window.page("classify")
+    page.classify_paths([str(image_factory("old.png", size=(64, 64), color=(255, 0, 0)))])
+    qtbot.waitUntil(lambda: page.is_settled() and page.results.rowCount() == 1, timeout=10_000)
+    page.clear()
+    page.results.add_files(["/new/row.png"])
+    red = page.results.row(0).thumbnail
+    page._on_thumbnail_ready(0, 0, QImage(8, 8, QImage.Format.Format_RGB888))  # late, from before clear()
+    assert page.results.row(0).thumbnail is red is None
+    page._on_thumbnail_ready(1, 0, QImage(8, 8, QImage.Format.Format_RGB888))  # this batch's own
+    assert page.results.row(0).thumbnail is not None

@@ -17,7 +17,11 @@ def _mime(*paths) -> QMimeData:
 
 
 def _drag_enter(widget, mime, pos=QPointF(10, 10)) -> QDragEnterEvent:
-    event = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    try:
+        event = QDragEnterEvent(QPointF(pos), *args)
+    except TypeError:  # PySide6 before 6.12 only has the QPoint constructor
+        event = QDragEnterEvent(QPointF(pos).toPoint(), *args)
     QApplication.sendEvent(widget, event)
     return event
 

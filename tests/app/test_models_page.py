@@ -53,10 +53,10 @@ def test_table_shows_every_variant_before_and_after_the_backend_loads(qtbot, win
     assert text(0, 1) == "5.3 M" and text(7, 1) == "66.3 M"
     assert text(0, 2) == "0.39" and text(0, 4) == "77.7 %"
     assert text(0, 5) == "On disk" and text(3, 5).startswith("Not downloaded (")
-    assert text(0, 6) == ""  # nothing measured yet
+    assert text(0, 6) == "–"  # nothing measured yet
     # Before measuring, the chart plots accuracy against GFLOPs for all eight.
     assert page.chart.x_kind == "gflops" and page.chart.point_count() == 8
-    assert "FLOPs (real)" in page.explainer.toPlainText()
+    assert "1.0× (1.0)" in page.explainer.toPlainText()  # B0's real FLOPs ratio next to the rule's
 
 
 def test_measure_on_this_machine_fills_latency_and_the_chart(qtbot, window):
@@ -69,7 +69,7 @@ def test_measure_on_this_machine_fills_latency_and_the_chart(qtbot, window):
     qtbot.waitUntil(lambda: not page.job.busy, timeout=60_000)
     model = page.table_model
     assert model.data(model.index(0, 6)).endswith(" ms") and model.data(model.index(1, 7)).endswith(" img/s")
-    assert model.data(model.index(2, 6)) == ""
+    assert model.data(model.index(2, 6)) == "–"
     assert page.chart.x_kind == "latency" and page.chart.point_count() == 2
     assert page.measure_button.isEnabled()
 
@@ -198,4 +198,6 @@ def test_scaling_explanation_shows_phi_and_the_multipliers():
     for v in VARIANTS.values():
         assert f"<b>{v.name.upper()}</b></td><td align=right>{v.phi:.2f}</td>" in html
     assert "3.1×" in html and "600 px" in html  # B7's depth multiplier and resolution
+    b7_flops = VARIANTS["b7"].gflops / VARIANTS["b0"].gflops
+    assert f"{b7_flops:.1f}× <small>({VARIANTS['b7'].flops_scale_predicted:.1f})</small>" in html
     assert "…" in scaling_html(())  # real FLOPs only once torchvision's metadata is known

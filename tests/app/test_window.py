@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
 
 from app.main_window import PAGE_KEYS
 from app.workers import Worker, WorkerPool
@@ -44,6 +43,14 @@ def test_pages_in_order_and_switching(window):
     assert window.tabs.currentWidget() is window.page("models")
     assert window.settings.page == "models"
     assert not window.has_page("train")
+
+
+def test_the_first_page_can_be_chosen(qtbot):
+    from app.main_window import MainWindow
+
+    win = MainWindow(page="models")
+    qtbot.addWidget(win)
+    assert win.tabs.currentWidget() is win.page("models")
 
 
 def test_status_bar_shows_model_device_and_busy_state(qtbot, window):

@@ -186,6 +186,28 @@ def test_resume_continues_the_history_and_the_optimizer(tmp_path):
     assert not any(isinstance(e, EpochMetrics) for e in done) and done[-1].epochs_done == 2
 
 
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (dict(mode="partial"), "Unknown training mode"),
+        (dict(epochs=0), "at least 1"),
+        (dict(batch_size=1), "at least 2"),
+        (dict(image_size=8), "at least 16 pixels"),
+        (dict(lr=-1.0), "positive"),
+    ],
+)
+def test_impossible_settings_are_refused_up_front(tmp_path, bad, message):
+    with pytest.raises(StudioError, match=message):
+        next(train(config(tmp_path, **bad)))
+
+
+def test_the_run_folder_may_not_be_inside_the_dataset(tmp_path):
+    cfg = config(tmp_path)
+    cfg.out_dir = cfg.data_dir / "run"
+    with pytest.raises(StudioError, match="inside the dataset"):
+        next(train(cfg))
+
+
 def test_a_run_folder_is_never_overwritten_and_resume_needs_a_checkpoint(tmp_path):
     with pytest.raises(StudioError, match="no last.pt to resume"):
         list(train(config(tmp_path, resume=True)))

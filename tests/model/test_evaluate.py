@@ -42,6 +42,8 @@ def test_numbers_on_a_hand_computed_case():
     assert ev.mistakes[0].confidence == pytest.approx(math.exp(3) / (math.exp(3) + 3))
     right = [ce(2.0, 2.0), ce(2.0, 2.0), ce(1.0, 1.0), ce(2.0, 2.0)]
     assert ev.loss == pytest.approx((sum(right) + ce(3.0) + ce(1.0)) / 6)
+    assert ev.files_in_cell(1, 1) == ["img3.png", "img2.png"]  # worst first: a=1 loses more than a=2
+    assert ev.files_in_cell(2, 0) == ["img5.png"] and ev.files_in_cell(3, 3) == []
     d = ev.to_dict()
     assert set(d) >= {"accuracy", "classes", "confusion_matrix", "per_class", "mistakes"}
     assert d["classes"] == ["cat", "dog", "fox", "owl"] and d["mistakes"][0]["true_label"] == "cat"

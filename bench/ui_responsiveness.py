@@ -1,0 +1,259 @@
+"""How responsive the window stays while the app works, and how fast it starts.
+
+    python bench/ui_responsiveness.py            # 200 photo-sized images, 3 start-ups
+    python bench/ui_responsiveness.py --quick    # 96 smaller images, 1 start-up
+
+1. Start-up: a fresh process builds the window exactly as ``app.main`` does;
+   we time process start → window shown (goal: under ~1 s, and torch not yet
+   imported) and → ready to classify (backend and model loaded in the background).
+2. Heartbeat: a 20 ms QTimer runs on the UI thread while a scenario works in
+   the background; every gap between two ticks beyond 20 ms is time the UI could
+   not respond. Goals: longest gap < 100 ms, 99th percentile < 50 ms.
+
+Scenarios are small classes in ``SCENARIOS``: "classify" drops a folder of
+images on the Classify page. A training scenario plugs in the same way: build
+its input in ``prepare``, start the work in ``start``, and say in ``finished``
+when it is done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+HEARTBEAT_MS = 20
+GOAL_LONGEST_MS = 100.0
+GOAL_P99_MS = 50.0
+GOAL_SHOWN_S = 1.0
+
+STARTUP_CHILD = r"""
+import sys, time
+from PySide6.QtCore import QEvent, QObject, QTimer
+import app
+qapp = app.create_application(sys.argv[:1])
+from app.main_window import MainWindow
+from app.settings import AppSettings
+
+class FirstExpose(QObject):
+    def __init__(self):
+        super().__init__()
+        self.seen = False
+    def eventFilter(self, obj, event):
+        if not self.seen and event.type() in (QEvent.Type.Expose, QEvent.Type.Paint):
+            self.seen = True
+            print(f"shown {time.time():.6f} torch={TORCH_AT_SHOW}", flush=True)
+        return False
+
+def ready(_active):
+    print(f"ready {time.time():.6f}", flush=True)
+    qapp.quit()
+
+def failed(message):
+    print(f"failed {message}", flush=True)
+    qapp.quit()
+
+window = MainWindow(AppSettings())
+probe = FirstExpose()
+window.installEventFilter(probe)
+window.session.model_changed.connect(ready)
+window.session.backend_failed.connect(failed)
+window.session.model_failed.connect(failed)
+TORCH_AT_SHOW = "torch" in sys.modules  # the backend must load after the window is up
+window.show()
+QTimer.singleShot(0, lambda: window.start(check_online=False))
+QTimer.singleShot(300_000, qapp.quit)
+qapp.exec()
+window.pool.wait_all()
+"""
+
+
+@dataclass
+class Startup:
+    shown_s: float
+    ready_s: float | None
+    torch_before_shown: bool
+    error: str = ""
+
+
+def measure_startup(workdir: Path) -> Startup:
+    env = dict(os.environ)
+    env.setdefault("XDG_CONFIG_HOME", str(workdir / "config"))  # default settings, not the user's
+    start = time.time()
+    out = subprocess.run(
+        [sys.executable, "-c", STARTUP_CHILD], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
+    shown = ready = None
+    torch_loaded = False
+    error = ""
+    for line in out.stdout.splitlines():
+        kind, _, rest = line.partition(" ")
+        if kind == "shown":
+            stamp, _, flag = rest.partition(" ")
+            shown = float(stamp) - start
+            torch_loaded = flag == "torch=True"
+        elif kind == "ready":
+            ready = float(rest) - start
+        elif kind == "failed":
+            error = rest
+    if shown is None:
+        raise RuntimeError(f"the window was never shown:\n{out.stderr[-2000:]}")
+    return Startup(shown, ready, torch_loaded, error)
+
+
+# --- heartbeat scenarios ---------------------------------------------------------------
+class Scenario:
+    """Background work to run while the heartbeat ticks."""
+
+    name = ""
+
+    def prepare(self, workdir: Path, quick: bool) -> None: ...
+
+    def start(self, window) -> None: ...
+
+    def finished(self, window) -> bool:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        return self.name
+
+
+class ClassifyScenario(Scenario):
+    """Drop a folder of photo-like JPEGs on the Classify page."""
+
+    name = "classify"
+
+    def prepare(self, workdir: Path, quick: bool) -> None:
+        import numpy as np
+        from PIL import Image
+
+        self.count = 96 if quick else 200
+        self.size = (640, 480) if quick else (1024, 768)
+        size = self.size
+        self.folder = workdir / "photos"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        rng = np.random.default_rng(0)
+        for i in range(self.count):
+            # Smooth colour fields plus noise: decodes like a photo, not like flat colour.
+            base = rng.integers(0, 255, (6, 8, 3), dtype=np.uint8)
+            im = Image.fromarray(base).resize(size, Image.BICUBIC)
+            noise = rng.normal(0, 12, (size[1], size[0], 3))
+            arr = np.clip(np.asarray(im, dtype=np.float64) + noise, 0, 255).astype(np.uint8)
+            Image.fromarray(arr).save(self.folder / f"photo_{i:04d}.jpg", quality=90)
+
+    def start(self, window) -> None:
+        self.page = window.page("classify")
+        self.page.classify_paths([str(self.folder)])
+
+    def finished(self, window) -> bool:
+        return self.page.is_settled() and self.page.results.rowCount() == self.count
+
+    def describe(self) -> str:
+        return f"classify {self.count} JPEGs ({self.size[0]}×{self.size[1]})"
+
+
+SCENARIOS: dict[str, type[Scenario]] = {"classify": ClassifyScenario}
+
+
+@dataclass
+class Heartbeat:
+    scenario: str
+    ticks: int
+    seconds: float
+    longest_ms: float
+    p99_ms: float
+    median_ms: float
+
+
+def run_heartbeat(scenario: Scenario, workdir: Path, quick: bool) -> Heartbeat:
+    from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
+
+    import app
+    from app.main_window import MainWindow
+    from app.settings import AppSettings
+
+    qapp = app.create_application(sys.argv[:1])
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(workdir / "settings"))
+    scenario.prepare(workdir, quick)
+    window = MainWindow(AppSettings(), remember=False)
+    window.show()
+    window.start(check_online=False)
+
+    loop = QEventLoop()
+    poll = QTimer()
+    poll.setInterval(50)
+    poll.timeout.connect(lambda: loop.quit() if window.session.active is not None or window.session.backend_error else None)
+    poll.start()
+    loop.exec()
+    if window.session.active is None:
+        raise RuntimeError(f"no classifier could be loaded: {window.session.backend_error}")
+    while not window.pool.idle:  # the model load's last bits; not part of the measurement
+        qapp.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+
+    ticks: list[float] = []
+    heartbeat = QTimer()
+    heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
+    heartbeat.setInterval(HEARTBEAT_MS)
+    heartbeat.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    started = time.perf_counter()
+    heartbeat.start()
+    scenario.start(window)
+    poll.timeout.disconnect()
+    poll.timeout.connect(lambda: loop.quit() if scenario.finished(window) else None)
+    loop.exec()
+    heartbeat.stop()
+    seconds = time.perf_counter() - started
+    window.pool.wait_all()
+    window.close()
+
+    gaps = [(b - a) * 1000.0 for a, b in zip(ticks, ticks[1:])]
+    gaps.sort()
+    p99 = gaps[min(len(gaps) - 1, int(0.99 * len(gaps)))] if gaps else float("nan")
+    return Heartbeat(scenario.describe(), len(ticks), seconds, gaps[-1] if gaps else float("nan"), p99,
+                     statistics.median(gaps) if gaps else float("nan"))
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small inputs and one start-up (about a minute)")
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS), action="append", help="heartbeat scenario(s) to run")
+    parser.add_argument("--skip-startup", action="store_true")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="ui-bench-") as tmp:
+        workdir = Path(tmp)
+        if not args.skip_startup:
+            runs = [measure_startup(workdir) for _ in range(1 if args.quick else 3)]
+            shown = statistics.median(r.shown_s for r in runs)
+            print(f"start-up  process start → window shown : {shown:.2f} s  (goal < {GOAL_SHOWN_S:.0f} s: {verdict(shown < GOAL_SHOWN_S)})")
+            print(f"          torch imported before show()   : {any(r.torch_before_shown for r in runs)}")
+            ready = [r.ready_s for r in runs if r.ready_s is not None]
+            if ready:
+                print(f"          process start → ready to classify: {statistics.median(ready):.2f} s")
+            else:
+                print(f"          never ready to classify: {runs[0].error}")
+        for name in args.scenario or sorted(SCENARIOS):
+            result = run_heartbeat(SCENARIOS[name](), workdir / name, args.quick)
+            print(f"heartbeat {result.scenario}: {result.ticks} ticks in {result.seconds:.1f} s")
+            print(f"          longest gap {result.longest_ms:6.1f} ms (goal < {GOAL_LONGEST_MS:.0f}: {verdict(result.longest_ms < GOAL_LONGEST_MS)})")
+            print(f"          99th pct    {result.p99_ms:6.1f} ms (goal < {GOAL_P99_MS:.0f}: {verdict(result.p99_ms < GOAL_P99_MS)})")
+            print(f"          median      {result.median_ms:6.1f} ms (the timer's own period is {HEARTBEAT_MS} ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
