@@ -60,7 +60,8 @@ def _load_predictor(args: argparse.Namespace):
         reporter.close()
 
 
-def _print_table(pred, out=sys.stdout) -> None:
+def _print_table(pred, out=None) -> None:
+    out = out or sys.stdout  # looked up per call: sys.stdout may be replaced after import
     print(pred.path, file=out)
     if pred.error is not None:
         print(f"    error: {pred.error}", file=out)
