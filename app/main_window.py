@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from app.pages import Page, StudioContext
 from app.pages.classify import ClassifyPage
 from app.pages.models import ModelsPage
+from app.pages.train import TrainPage
 from app.session import ModelSession
 from app.settings import AppSettings
 from app.state import ActiveModel, BackendInfo
@@ -28,6 +29,7 @@ from app.workers import WorkerPool
 PAGES: tuple[type[Page], ...] = (
     ClassifyPage,
     ModelsPage,
+    TrainPage,
 )
 PAGE_KEYS: tuple[str, ...] = tuple(p.key for p in PAGES)
 SCREENSHOT_SIZE = (1280, 800)

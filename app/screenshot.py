@@ -40,6 +40,8 @@ class Screenshot(QObject):
         window.start()
         if paths:
             window.page("classify").classify_paths(paths)
+        else:
+            window.tabs.currentWidget().prepare_screenshot()
 
     @Slot()
     def _on_settled(self) -> None:

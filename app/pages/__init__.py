@@ -58,6 +58,9 @@ class Page(QWidget):
     def fill_menu(self, menu: QMenu) -> None:
         """Add this page's actions (with shortcuts) to its menu in the menu bar."""
 
+    def prepare_screenshot(self) -> None:
+        """Give the page something real to show when ``--screenshot`` opens on it (e.g. a sample image)."""
+
     def is_settled(self) -> bool:
         """True when nothing the page started is still pending (screenshots wait for this)."""
         return True
