@@ -278,6 +278,7 @@ class TrainPage(Page):
     def _on_scanned(self, scan) -> None:
         if self.sender() is not self._scanner:
             return  # a scan that a newer choice replaced
+        self._scanner = None  # its result is in; the thread only has to end
         self.scan = scan
         self.summary.show_scan(scan)
         self.form.set_has_val_folder(scan.val_files is not None)
@@ -635,13 +636,18 @@ class TrainPage(Page):
 
         self._sample = tempfile.TemporaryDirectory(prefix="efficientnet-studio-sample-")
         root = Path(self._sample.name)
-        data = make_sample_dataset(root / "shapes", per_class=12, size=64)
+        data = make_sample_dataset(root / "shapes", per_class=10, size=64)
         self.remember = False
         self.runs_root = str(root / "runs")
-        self.form.set_choices(TrainChoices(variant="b0", mode="full", epochs=6, image_size=64, weights="random",
+        self.form.set_choices(TrainChoices(variant="b0", mode="full", epochs=5, image_size=64, weights="random",
                                            val_split=25, batch_size=8))
+        self.train_when_ready(str(data))
+
+    def train_when_ready(self, folder: str) -> None:
+        """Scan ``folder`` and start training with the form's choices as soon as the scan and the
+        backend are ready (screenshots and the UI benchmark drive the page this way)."""
         self._autostart = True
-        self.set_dataset(str(data))
+        self.set_dataset(folder)
 
     def _maybe_autostart(self) -> None:
         if self._autostart and self.scan is not None and self.session.backend is not None:

@@ -371,3 +371,12 @@ def test_choices_become_engine_settings_and_survive_a_restart(page):
     again.runs_folder = "/somewhere/runs"
     assert AppSettings().runs_folder == "/somewhere/runs"
     assert json.loads(json.dumps(c.to_dict())) == c.to_dict()
+
+
+def test_train_when_ready_starts_once_the_scan_is_in(qtbot, page, tmp_path):
+    """The backend is already loaded here, so the scan's result is what starts the run."""
+    with qtbot.waitSignals([page.training_started, page.training_finished, page.run_shown], order="strict",
+                           timeout=120_000):
+        page.train_when_ready(str(make_dataset(tmp_path / "data")))
+    qtbot.waitUntil(page.is_settled, timeout=30_000)
+    assert page.record is not None and page.record.epochs_done == 2
