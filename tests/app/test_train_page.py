@@ -58,7 +58,7 @@ def page(window, tmp_path):
 
 def scan(qtbot, page, folder: Path) -> None:
     page.set_dataset(str(folder))
-    qtbot.waitUntil(lambda: page.scan is not None and page._scanner is None, timeout=20_000)
+    qtbot.waitUntil(lambda: page.scan is not None and not page.dataset.busy, timeout=20_000)
 
 
 def start(page):
@@ -107,7 +107,7 @@ def test_dropping_a_folder_scans_it_and_summarises_it(qtbot, window, page, tmp_p
     assert summary.skipped_rows() == [("broken.jpg", "not an image (or a format we cannot read)")]
     assert "Tiny classes" in summary.warnings.text() and summary.warnings.isVisibleTo(page)
     assert "2 classes" in summary.headline.text() and "8 images" in summary.headline.text()
-    qtbot.waitUntil(lambda: page._scanner is None)
+    qtbot.waitUntil(lambda: not page.dataset.busy)
     assert buttons(page) == {"start": True, "pause": False, "resume": False, "stop": False}
     assert page.settings.last_folder("dataset") == str(folder)
 
@@ -115,7 +115,7 @@ def test_dropping_a_folder_scans_it_and_summarises_it(qtbot, window, page, tmp_p
 def test_a_folder_nobody_can_train_on_says_why_and_start_stays_off(qtbot, page, tmp_path):
     make_image(tmp_path / "one" / "only" / "a.png")
     page.set_dataset(str(tmp_path / "one"))
-    qtbot.waitUntil(lambda: page._scanner is None, timeout=20_000)
+    qtbot.waitUntil(lambda: not page.dataset.busy, timeout=20_000)
     assert "at least 2 class" in page.summary.headline.text()
     assert not buttons(page)["start"]
 
@@ -186,7 +186,7 @@ def test_closing_the_window_during_training_stops_it_and_keeps_the_checkpoint(qt
     with qtbot.waitSignal(window.pool.all_finished, timeout=60_000):
         assert not window.close()  # refused for now: the run is saving and stopping
         assert not window.isVisible()
-    assert worker.stop_requested and page._reader is None  # nothing new was started on the way out
+    assert worker.stop_requested and page.runs._reader is None  # nothing new was started on the way out
     from model.checkpoint import load_checkpoint
 
     run = Path(page.run_dir)
@@ -256,12 +256,12 @@ def test_progress_shows_speed_time_left_and_device(qtbot):
 def test_reopening_a_run_restores_its_curves_and_results(qtbot, page, finished_run):
     run, events = finished_run
     page.runs_root = str(run.parent)
-    page.refresh_runs()
+    page.runs.refresh_runs()
     qtbot.waitUntil(lambda: page.runs_list.count() == 1, timeout=20_000)
     assert "2 epochs" in page.runs_list.item(0).text()
     page.runs_list.setCurrentRow(0)
-    assert page.open_run_button.isEnabled()
-    page.open_run_button.click()
+    assert page.runs.open_button.isEnabled()
+    page.runs.open_button.click()
     qtbot.waitUntil(lambda: page.record is not None and page.is_settled(), timeout=30_000)
     curves = page.curves
     assert curves.point_count("train_loss") == 2 and curves.point_count("val_acc") == 2
@@ -312,22 +312,22 @@ def test_use_save_as_and_export_the_model_of_a_run(qtbot, page, finished_run, tm
     copy = tmp_path / "saved" / "mine.pt"
     copy.parent.mkdir()
     monkeypatch.setattr("app.model_actions.QFileDialog.getSaveFileName", lambda *a, **k: (str(copy), ""))
-    page.save_model()
+    page.runs.save_model()
     qtbot.waitUntil(lambda: page.is_settled() and copy.exists(), timeout=30_000)
     assert copy.read_bytes() == (run / "model.pt").read_bytes() and not list(copy.parent.glob(".*tmp"))
 
     onnx = tmp_path / "exported" / "model"
     onnx.parent.mkdir()
     monkeypatch.setattr("app.model_actions.QFileDialog.getSaveFileName", lambda *a, **k: (str(onnx), "ONNX model (*.onnx)"))
-    page.export_model()
-    assert page.job.isVisibleTo(page) and not page.export_button.isEnabled()  # one job at a time
+    page.runs.export_model()
+    assert page.runs.job.isVisibleTo(page) and not page.export_button.isEnabled()  # one job at a time
     qtbot.waitUntil(page.is_settled, timeout=120_000)
     assert (tmp_path / "exported" / "model.onnx").is_file()
     exported = [t for _, t in page.notices if t.startswith("Exported ONNX")]
     assert exported and "largest difference in class probability" in exported[0]
 
     with qtbot.waitSignal(page.session.model_changed, timeout=120_000) as changed:
-        page.use_model()
+        page.runs.use_model()
     active = changed.args[0]
     assert active.is_fine_tuned and active.choice.bundle == str(run / "model.pt") and active.class_count == 3
     assert page.settings.bundle == str(run / "model.pt")
