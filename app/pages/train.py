@@ -418,7 +418,7 @@ class TrainPage(Page):
 
         self._sample = tempfile.TemporaryDirectory(prefix="efficientnet-studio-sample-")
         root = Path(self._sample.name)
-        data = make_sample_dataset(root / "shapes", per_class=10, size=64)
+        data = make_sample_dataset(root / "shapes", per_class=12, size=64)
         self.remember = False
         self.runs_root = str(root / "runs")
         self.form.set_choices(TrainChoices(variant="b0", mode="full", epochs=5, image_size=64, weights="random",

@@ -25,7 +25,7 @@ class DatasetSummary(QWidget):
         self.warnings.hide()
         self.tree = QTreeWidget()
         self.tree.setColumnCount(2)
-        self.tree.setHeaderLabels(["", "Images"])
+        self.tree.setHeaderHidden(True)  # classes with their image counts, skipped files with their reasons
         self.tree.setRootIsDecorated(True)
         self.tree.setUniformRowHeights(True)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
@@ -72,8 +72,7 @@ class DatasetSummary(QWidget):
         # As tall as its rows (up to a limit), so a short list leaves no empty box behind.
         rows = 1 + len(scan.class_names) + (1 if scan.skipped else 0)
         row_height = self.tree.sizeHintForRow(0) or self.fontMetrics().height() + 4
-        header = self.tree.header().sizeHint().height()
-        self.tree.setFixedHeight(min(MAX_TREE_HEIGHT, header + rows * row_height + 2 * self.tree.frameWidth() + 2))
+        self.tree.setFixedHeight(min(MAX_TREE_HEIGHT, rows * row_height + 2 * self.tree.frameWidth() + 2))
         self.tree.show()
         if scan.warnings:
             items = "".join(f"<li>{escape(w)}</li>" for w in scan.warnings)

@@ -380,3 +380,29 @@ def test_train_when_ready_starts_once_the_scan_is_in(qtbot, page, tmp_path):
         page.train_when_ready(str(make_dataset(tmp_path / "data")))
     qtbot.waitUntil(page.is_settled, timeout=30_000)
     assert page.record is not None and page.record.epochs_done == 2
+
+
+def test_a_run_that_cannot_start_says_why_in_one_sentence(qtbot, page, tmp_path):
+    import shutil
+
+    data = make_dataset(tmp_path / "data")
+    scan(qtbot, page, data)
+    shutil.rmtree(data / "blue")  # the folder changed after it was scanned
+    page.start()
+    qtbot.waitUntil(page.is_settled, timeout=60_000)
+    level, text = page.notices[-1]
+    assert level == "warning" and "only 1 class" in text and "Traceback" not in text
+    assert "error" in page.run_info.text()
+    assert buttons(page) == {"start": True, "pause": False, "resume": False, "stop": False}
+
+
+def test_every_shortcut_in_the_window_is_used_once(window):
+    from PySide6.QtGui import QAction
+
+    seen: dict[str, str] = {}
+    for action in window.findChildren(QAction):
+        for shortcut in action.shortcuts():
+            key = shortcut.toString()
+            assert key not in seen, f"{key} is both '{seen[key]}' and '{action.text()}'"
+            seen[key] = action.text()
+    assert {"Ctrl+T", "Ctrl+P", "Ctrl+R", "Ctrl+Shift+T"} <= set(seen)
