@@ -94,3 +94,15 @@ def test_damaged_files_become_notes_and_an_empty_folder_an_error(tmp_path):
     (run / "metrics.csv").write_text("epoch,train_loss\nx,y\n")
     with pytest.raises(StudioError, match="damaged"):
         read_metrics_csv(run / "metrics.csv")
+
+
+def test_reading_runs_loads_no_qt():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, model.runs; bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph')];"
+            "print(bad); sys.exit(1 if bad else 0)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
