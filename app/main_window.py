@@ -20,6 +20,7 @@ from app.pages import Page, StudioContext
 from app.pages.attention import AttentionPage
 from app.pages.classify import ClassifyPage
 from app.pages.models import ModelsPage
+from app.pages.train import TrainPage
 from app.session import ModelSession
 from app.settings import AppSettings
 from app.state import ActiveModel, BackendInfo
@@ -29,6 +30,7 @@ from app.workers import WorkerPool
 PAGES: tuple[type[Page], ...] = (
     ClassifyPage,
     ModelsPage,
+    TrainPage,
     AttentionPage,
 )
 PAGE_KEYS: tuple[str, ...] = tuple(p.key for p in PAGES)

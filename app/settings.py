@@ -8,7 +8,10 @@ instead of misreading them.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QSettings
+import json
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 from model.variants import VARIANT_NAMES
 
@@ -106,6 +109,33 @@ class AppSettings:
     @device.setter
     def device(self, value: str) -> None:
         self._s.setValue("model/device", value)
+
+    # --- the Train page ----------------------------------------------------------------
+    @property
+    def runs_folder(self) -> str:
+        """Where training runs are kept: ``runs`` in the user's data folder unless set."""
+        value = self._s.value("train/runs_folder", "", type=str)
+        if value:
+            return value
+        data = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+        return str(Path(data) / "runs")
+
+    @runs_folder.setter
+    def runs_folder(self, folder: str) -> None:
+        self._s.setValue("train/runs_folder", str(folder or ""))
+
+    @property
+    def train_form(self) -> dict:
+        """The Train page's last choices (the form validates each value when it reads them)."""
+        try:
+            value = json.loads(self._s.value("train/form", "{}", type=str) or "{}")
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    @train_form.setter
+    def train_form(self, choices: dict) -> None:
+        self._s.setValue("train/form", json.dumps(choices))
 
     # --- the Models page ----------------------------------------------------------
     @property

@@ -2,6 +2,7 @@
 
     python bench/ui_responsiveness.py            # 200 photo-sized images, 3 start-ups
     python bench/ui_responsiveness.py --quick    # 96 smaller images, 1 start-up
+    python bench/ui_responsiveness.py --quick --skip-startup --scenario train
 
 1. Start-up: a fresh process builds the window exactly as ``app.main`` does;
    we time process start → window shown (goal: under ~1 s, and torch not yet
@@ -11,9 +12,10 @@
    not respond. Goals: longest gap < 100 ms, 99th percentile < 50 ms.
 
 Scenarios are small classes in ``SCENARIOS``: "classify" drops a folder of
-images on the Classify page. A training scenario plugs in the same way: build
-its input in ``prepare``, start the work in ``start``, and say in ``finished``
-when it is done.
+images on the Classify page; "train" trains B0 from the Train page on a
+generated dataset (live curves, progress, then the results read back). Each
+builds its input in ``prepare``, starts the work in ``start`` and says in
+``finished`` when it is done.
 """
 
 from __future__ import annotations
@@ -161,7 +163,44 @@ class ClassifyScenario(Scenario):
         return f"classify {self.count} JPEGs ({self.size[0]}×{self.size[1]})"
 
 
-SCENARIOS: dict[str, type[Scenario]] = {"classify": ClassifyScenario}
+class TrainScenario(Scenario):
+    """Train B0 (random weights, full mode) on a generated shapes dataset from the Train page."""
+
+    name = "train"
+
+    def prepare(self, workdir: Path, quick: bool) -> None:
+        from app.sample_data import make_sample_dataset
+
+        self.per_class = 8 if quick else 40
+        self.size = 64 if quick else 128
+        self.epochs = 2 if quick else 3
+        self.runs = workdir / "runs"
+        self.folder = make_sample_dataset(workdir / "shapes", per_class=self.per_class, size=self.size)
+        self.done = False
+
+    def start(self, window) -> None:
+        from app.widgets.train_form import TrainChoices
+
+        self.page = window.page("train")
+        self.page.remember = False  # the benchmark's choices are not the user's
+        self.page.runs_root = str(self.runs)
+        self.page.form.set_choices(TrainChoices(variant="b0", mode="full", epochs=self.epochs, image_size=self.size,
+                                                weights="random", val_split=25))
+        self.page.training_finished.connect(self._on_finished)
+        self.page.train_when_ready(str(self.folder))
+
+    def _on_finished(self, finished) -> None:
+        self.done = True
+        self.reason = finished.reason
+
+    def finished(self, window) -> bool:
+        return self.done and self.page.is_settled()
+
+    def describe(self) -> str:
+        return f"train B0 (full, random weights) on {3 * self.per_class} images at {self.size} px for {self.epochs} epochs"
+
+
+SCENARIOS: dict[str, type[Scenario]] = {"classify": ClassifyScenario, "train": TrainScenario}
 
 
 @dataclass

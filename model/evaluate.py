@@ -65,6 +65,21 @@ class Evaluation:
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
         }
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "Evaluation":
+        """Read back what ``to_dict`` wrote (evaluation.json). Per-image ``records`` are not stored
+        there, so they stay empty; the misclassified images are in ``mistakes``."""
+        return cls(
+            accuracy=float(d["accuracy"]),
+            class_names=[str(c) for c in d["classes"]],
+            confusion_matrix=[[int(n) for n in row] for row in d["confusion_matrix"]],
+            per_class={str(k): {m: float(v) for m, v in scores.items()} for k, scores in d["per_class"].items()},
+            mistakes=[Mistake(**m) for m in d.get("mistakes", [])],
+            loss=float(d.get("loss", 0.0)),
+            num_images=int(d.get("num_images", 0)),
+            skipped=[(str(s["path"]), str(s["reason"])) for s in d.get("skipped", [])],
+        )
+
 
 def evaluation_from_outputs(
     class_names: Sequence[str], paths: Sequence[str | os.PathLike], labels: torch.Tensor, logits: torch.Tensor

@@ -7,7 +7,6 @@ import threading
 import types
 
 import pytest
-from PySide6.QtWidgets import QWidget
 
 from app.state import ModelChoice
 from model.errors import WeightsError
@@ -92,10 +91,14 @@ def test_a_newer_request_wins_over_a_slower_older_one(qtbot, window, monkeypatch
     assert window.session.active.variant == "b0"  # the late B7 result was dropped
 
 
-def test_the_train_button_appears_once_the_window_has_a_train_page(qtbot, window):
+def test_the_train_button_appears_once_the_window_has_a_train_page(qtbot, window, monkeypatch):
+    has_page = window.context.has_page
+    monkeypatch.setattr(window.context, "has_page", lambda key: key != "train")  # a window without one
     window.session.use_predictor(FakePredictor(), fake_active_model(missing=True))
     banner = window.page("classify").banner
     assert not banner.train_button.isVisibleTo(banner)
-    window.pages["train"] = QWidget()  # what registering a Train page in PAGES amounts to
+    monkeypatch.setattr(window.context, "has_page", has_page)  # the real window has a Train page
     window.session.use_predictor(FakePredictor(), fake_active_model(missing=True))
     assert banner.train_button.isVisibleTo(banner)
+    banner.train_button.click()
+    assert window.tabs.currentWidget() is window.page("train")

@@ -37,12 +37,12 @@ class FailingWorker(Worker):
 
 
 def test_pages_in_order_and_switching(window):
-    assert PAGE_KEYS == ("classify", "models", "attention")
-    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == ["Classify", "Models", "Attention"]
+    assert PAGE_KEYS == ("classify", "models", "train", "attention")
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == ["Classify", "Models", "Train", "Attention"]
     window.show_page("models")
     assert window.tabs.currentWidget() is window.page("models")
     assert window.settings.page == "models"
-    assert not window.has_page("train")
+    assert window.has_page("train") and not window.has_page("nonexistent")
 
 
 def test_the_first_page_can_be_chosen(qtbot):

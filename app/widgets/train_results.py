@@ -1,0 +1,144 @@
+"""What a finished run learned: accuracy, the confusion matrix, per-class scores and the mistakes.
+
+Clicking a cell of the matrix lists the validation images behind it that were
+misclassified, worst first. The thumbnails are decoded elsewhere (a worker):
+this panel asks for them with ``thumbnails_wanted(paths, batch)`` and takes
+them with ``set_thumbnail``; a thumbnail of an earlier cell (older batch) is dropped.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.widgets.class_metrics import ClassMetricsModel
+from app.widgets.confusion_matrix import ConfusionMatrixView
+from app.widgets.mistakes_list import MistakesList
+
+NO_RESULTS = "The confusion matrix and per-class scores appear here when a run has validated its model."
+
+
+class TrainResults(QWidget):
+    """Shows one ``model.evaluate.Evaluation``; empty with a hint when there is none."""
+
+    thumbnails_wanted = Signal(list, int)  # paths, batch
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.evaluation = None
+        self.batch = 0  # bumped whenever the listed images change
+        self.summary = QLabel(NO_RESULTS)
+        self.summary.setWordWrap(True)
+
+        self.matrix = ConfusionMatrixView()
+        self.matrix.cell_selected.connect(self.show_cell)
+        matrix_title = QLabel("Confusion matrix (rows: true class, columns: predicted)")
+        matrix_box = self._titled(matrix_title, self.matrix)
+
+        self.metrics_model = ClassMetricsModel(self)
+        self.metrics = QTableView()
+        self.metrics.setModel(self.metrics_model)
+        self.metrics.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.metrics.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.metrics.verticalHeader().hide()
+        self.metrics.setAlternatingRowColors(True)
+        header = self.metrics.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        metrics_box = self._titled(QLabel("Per class"), self.metrics)
+
+        self.mistakes_title = QLabel("Click a cell of the matrix to list its images.")
+        self.mistakes_title.setWordWrap(True)
+        self.mistakes = MistakesList()
+        mistakes_box = self._titled(self.mistakes_title, self.mistakes)
+
+        # The matrix above the per-class table, the images of the chosen cell beside them.
+        scores = QSplitter(Qt.Orientation.Vertical)
+        scores.addWidget(matrix_box)
+        scores.addWidget(metrics_box)
+        scores.setChildrenCollapsible(False)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(scores)
+        splitter.addWidget(mistakes_box)
+        splitter.setChildrenCollapsible(False)
+        splitter.setSizes([500, 360])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.summary)
+        layout.addWidget(splitter, 1)
+        self.show_evaluation(None)
+
+    @staticmethod
+    def _titled(title: QLabel, body: QWidget) -> QWidget:
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(title)
+        layout.addWidget(body, 1)
+        return box
+
+    def show_evaluation(self, evaluation, note: str = "") -> None:
+        """Show an ``Evaluation`` (None: nothing validated yet, and ``note`` says why)."""
+        self.evaluation = evaluation
+        self.batch += 1
+        self.mistakes.clear()
+        if evaluation is None:
+            self.summary.setText(note or NO_RESULTS)
+            self.matrix.set_matrix([], [])
+            self.metrics_model.set_metrics({})
+            self.mistakes_title.setText("Click a cell of the matrix to list its images.")
+            return
+        wrong = len(evaluation.mistakes)
+        self.summary.setText(
+            f"<b>Validation accuracy {100 * evaluation.accuracy:.1f} %</b> on {evaluation.num_images} images "
+            f"· macro F1 {100 * evaluation.macro_f1:.1f} % · loss {evaluation.loss:.3f} · {wrong} misclassified"
+            + (f" · {note}" if note else "")
+        )
+        self.matrix.set_matrix(evaluation.class_names, evaluation.confusion_matrix)
+        self.metrics_model.set_metrics(evaluation.per_class)
+        self.mistakes_title.setText("Click a cell of the matrix to list its misclassified images.")
+
+    def worst_cell(self) -> tuple[int, int] | None:
+        """The off-diagonal cell with the most images, or None when nothing is misclassified."""
+        if self.evaluation is None:
+            return None
+        cm = self.evaluation.confusion_matrix
+        cells = [(cm[r][c], r, c) for r in range(len(cm)) for c in range(len(cm)) if r != c and cm[r][c]]
+        return max(cells)[1:] if cells else None
+
+    @Slot(int, int)
+    def show_cell(self, true: int, predicted: int) -> None:
+        """List the misclassified images of one cell and ask for their thumbnails."""
+        ev = self.evaluation
+        if ev is None:
+            return
+        self.batch += 1
+        names = ev.class_names
+        count = ev.confusion_matrix[true][predicted]
+        if true == predicted:
+            self.mistakes.clear()
+            self.mistakes_title.setText(
+                f"{count} images of '{names[true]}' were classified correctly; the off-diagonal cells hold the mistakes."
+            )
+            return
+        found = [m for m in ev.mistakes if m.true_label == names[true] and m.predicted_label == names[predicted]]
+        self.mistakes.set_mistakes(found)
+        self.mistakes_title.setText(f"'{names[true]}' predicted as '{names[predicted]}': {len(found)} images, worst first")
+        if found:
+            self.thumbnails_wanted.emit([m.path for m in found], self.batch)
+
+    @Slot(int, int, QImage)
+    def set_thumbnail(self, batch: int, row: int, image: QImage) -> None:
+        if batch == self.batch:  # a thumbnail for a cell shown earlier is no longer wanted
+            self.mistakes.set_thumbnail(row, image)

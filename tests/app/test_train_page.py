@@ -1,0 +1,408 @@
+"""The Train page: dataset scan, a real tiny run with live curves, pause/stop/resume, results,
+reopening runs, Use / Save as / Export, and closing the window during training."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPointF, Qt
+
+from app.state import BackendInfo, initial_facts
+from app.widgets.train_controls import RunState
+from app.widgets.train_form import TrainChoices
+from model.events import (
+    BatchSizeReduced,
+    EpochMetrics,
+    Finished,
+    Notice,
+    PreparingImages,
+    SkippedFile,
+    StepMetrics,
+    TrainingStarted,
+)
+from tests.app.test_drop import _drag_enter, _drop, _mime
+from tests.conftest import make_image
+
+COLOURS = {"red": (210, 40, 40), "blue": (40, 60, 210), "green": (40, 190, 60)}
+TINY = TrainChoices(variant="b0", mode="full", epochs=2, image_size=32, weights="random", batch_size=2, val_split=25)
+
+
+def make_dataset(root: Path, classes=("red", "blue"), per_class: int = 4) -> Path:
+    seed = 0
+    for name in classes:
+        for i in range(per_class):
+            make_image(root / name / f"{name}_{i}.png", size=(36, 32), color=COLOURS[name], seed=seed)
+            seed += 1
+    return root
+
+
+@pytest.fixture(autouse=True)
+def user_data_in_tmp(tmp_path, monkeypatch):
+    """Whatever asks for the user's data folder gets a temporary one."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+
+
+@pytest.fixture
+def page(window, tmp_path):
+    """The Train page in a window whose backend is 'loaded' (CPU, no ImageNet weights on disk)."""
+    info = BackendInfo("cpu", "CPU · 2 cores", ("cpu",), initial_facts())
+    window.session.backend = info
+    window.session.backend_loaded.emit(info)
+    p = window.page("train")
+    p.runs_root = str(tmp_path / "runs")
+    p.form.set_choices(TINY)
+    return p
+
+
+def scan(qtbot, page, folder: Path) -> None:
+    page.set_dataset(str(folder))
+    qtbot.waitUntil(lambda: page.scan is not None and not page.dataset.busy, timeout=20_000)
+
+
+def start(page):
+    """Start a run and hand back its worker."""
+    page.start()
+    assert page._trainer is not None, "Start did nothing"
+    return page._trainer
+
+
+def buttons(page) -> dict[str, bool]:
+    c = page.controls
+    return {name: getattr(c, f"{name}_button").isEnabled() for name in ("start", "pause", "resume", "stop")}
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """A tiny finished run made by the engine itself (2 epochs), in its own runs folder."""
+    from model.engine import TrainConfig, train
+    from model.runs import new_run_dir
+
+    root = tmp_path_factory.mktemp("made")
+    data = make_dataset(root / "data", classes=("red", "blue", "green"), per_class=4)
+    run = new_run_dir(root / "runs", data, "b0")
+    events = list(train(TrainConfig(data, run, weights="random", mode="full", epochs=2, image_size=32,
+                                    num_workers=0, device="cpu", val_split=0.5)))
+    return run, events
+
+
+# --- the dataset -----------------------------------------------------------------------------------
+def test_dropping_a_folder_scans_it_and_summarises_it(qtbot, window, page, tmp_path):
+    folder = make_dataset(tmp_path / "pets")
+    (folder / "red" / "broken.jpg").write_bytes(b"not a jpeg at all")
+    window.show()
+    window.show_page("train")
+    qtbot.waitExposed(window)
+    # Delivered to the window like a real drag, over the curves: Qt routes it to the page.
+    target = page.curves
+    pos = QPointF(target.mapTo(window, target.rect().center()))
+    handle = window.windowHandle()
+    assert not _drag_enter(handle, _mime(make_image(tmp_path / "loose.png")), pos).isAccepted()  # a file is no dataset
+    assert _drag_enter(handle, _mime(folder), pos).isAccepted()
+    assert _drop(handle, _mime(folder), pos).isAccepted()
+    qtbot.waitUntil(lambda: page.scan is not None, timeout=20_000)
+    summary = page.summary
+    assert summary.class_rows() == [("blue", 4), ("red", 4)]
+    assert summary.skipped_rows() == [("broken.jpg", "not an image (or a format we cannot read)")]
+    assert "Tiny classes" in summary.warnings.text() and summary.warnings.isVisibleTo(page)
+    assert "2 classes" in summary.headline.text() and "8 images" in summary.headline.text()
+    qtbot.waitUntil(lambda: not page.dataset.busy)
+    assert buttons(page) == {"start": True, "pause": False, "resume": False, "stop": False}
+    assert page.settings.last_folder("dataset") == str(folder)
+
+
+def test_a_folder_nobody_can_train_on_says_why_and_start_stays_off(qtbot, page, tmp_path):
+    make_image(tmp_path / "one" / "only" / "a.png")
+    page.set_dataset(str(tmp_path / "one"))
+    qtbot.waitUntil(lambda: not page.dataset.busy, timeout=20_000)
+    assert "at least 2 class" in page.summary.headline.text()
+    assert not buttons(page)["start"]
+
+
+# --- training through the real engine ----------------------------------------------------------------
+def test_a_real_run_on_tiny_data_feeds_the_curves_and_ends_with_results(qtbot, page, tmp_path):
+    scan(qtbot, page, make_dataset(tmp_path / "data"))
+    with qtbot.waitSignals([page.training_started, page.training_finished, page.run_shown], order="strict",
+                           timeout=120_000):
+        start(page)
+    qtbot.waitUntil(page.is_settled, timeout=60_000)
+    curves = page.curves
+    assert curves.point_count("train_loss") == 2 and curves.point_count("val_loss") == 2
+    assert curves.point_count("train_acc") == 2 and curves.point_count("val_acc") == 2
+    assert curves.point_count("train_loss_steps") >= 2 and curves.point_count("lr") >= 2
+    assert "2 of 2 epochs" in page.progress.bar.format() and "Completed" in page.progress.label.text()
+    assert "CPU" in page.progress.label.text() and "B0 · full mode · random weights" in page.run_info.text()
+    run = Path(page.run_dir)
+    assert run.parent == tmp_path / "runs" and {"model.pt", "last.pt", "evaluation.json"} <= {p.name for p in run.iterdir()}
+    assert page.results.matrix.matrix_model.rowCount() == 2 and page.results.metrics_model.rowCount() == 2
+    assert sum(map(sum, page.results.matrix.matrix_model.matrix)) == 2  # one validation image per class
+    assert page.use_button.isEnabled() and page.export_button.isEnabled() and page.save_button.isEnabled()
+    assert buttons(page) == {"start": True, "pause": False, "resume": False, "stop": False}
+    qtbot.waitUntil(lambda: page.runs_list.paths() == [str(run)], timeout=20_000)
+    assert page.settings.train_form["epochs"] == 2  # the choices are remembered for next time
+
+
+def test_pause_then_stop_saves_a_checkpoint_and_resume_finishes_the_run(qtbot, page, tmp_path):
+    scan(qtbot, page, make_dataset(tmp_path / "data"))
+    with qtbot.waitSignal(page.training_paused, timeout=120_000) as paused:
+        start(page)
+        page.pause()  # before the first step: the engine holds at its first step boundary
+        assert buttons(page) == {"start": False, "pause": False, "resume": True, "stop": True}
+    assert paused.args[0].step == 0  # held before the first step
+    assert page.curves.point_count("train_loss") == 0  # nothing trains while paused
+    assert page.progress.label.text().startswith("Paused ")
+
+    with qtbot.waitSignal(page.training_finished, timeout=60_000) as done:
+        page.stop()
+        assert page.controls.stop_button.text() == "Stopping…" and not any(buttons(page).values())
+    finished = done.args[0]
+    assert isinstance(finished, Finished) and finished.reason == "stopped by user" and finished.epochs_done == 0
+    run = Path(finished.bundle_path).parent
+    from model.checkpoint import load_checkpoint
+
+    assert load_checkpoint(run / "last.pt").epochs_done == 0 and (run / "model.pt").is_file()
+    qtbot.waitUntil(lambda: page.record is not None and page.is_settled(), timeout=30_000)
+    assert page.record.can_resume
+    assert buttons(page) == {"start": True, "pause": False, "resume": True, "stop": False}
+
+    with qtbot.waitSignal(page.training_finished, timeout=120_000) as resumed:
+        page.resume()  # idle with a stopped run shown: continue it from its checkpoint
+        again = page._trainer
+        assert again is not None and again.config["resume"] and again.config["out_dir"] == str(run)
+    assert resumed.args[0].reason == "completed" and resumed.args[0].epochs_done == 2
+    qtbot.waitUntil(lambda: page.is_settled() and page.record is not None, timeout=30_000)
+    assert page.curves.point_count("train_loss") == 2 and not page.record.can_resume
+    assert buttons(page)["resume"] is False
+
+
+def test_closing_the_window_during_training_stops_it_and_keeps_the_checkpoint(qtbot, window, page, tmp_path):
+    window.show()
+    scan(qtbot, page, make_dataset(tmp_path / "data"))
+    page.form.set_choices(TrainChoices(**{**TINY.to_dict(), "epochs": 50}))
+    worker = start(page)
+    # Training for real now, with 49 epochs to go.
+    qtbot.waitUntil(lambda: page.curves.point_count("train_loss") >= 1, timeout=120_000)
+    with qtbot.waitSignal(window.pool.all_finished, timeout=60_000):
+        assert not window.close()  # refused for now: the run is saving and stopping
+        assert not window.isVisible()
+    assert worker.stop_requested and page.runs._reader is None  # nothing new was started on the way out
+    from model.checkpoint import load_checkpoint
+
+    run = Path(page.run_dir)
+    ckpt = load_checkpoint(run / "last.pt")
+    assert 1 <= ckpt.epochs_done < 50 and (run / "model.pt").is_file()
+    assert "Stopped by user" in page.progress.label.text()
+    qtbot.waitUntil(lambda: not window.isVisible())
+    assert window.close()  # idle now: the window really closes
+
+
+# --- the same UI with a fake engine: fast checks of what the events do --------------------------------
+def fake_train(run_dir: Path, steps: int):
+    def train(config, control=None):
+        yield Notice("Tiny classes: 'a' (3)", "warning")
+        yield SkippedFile(str(run_dir / "bad.png"), "file is empty")
+        yield TrainingStarted("cpu", "CPU · 2 cores", "b0", "head", "random weights", ("a", "b"), 6, 2, 1, 1, 4,
+                              32, False, None, True, 0, str(run_dir))
+        yield PreparingImages(3, 8)
+        for step in range(1, steps + 1):
+            yield StepMetrics(1, step, steps, 1.0 / step, step / steps, 0.001 * step / steps, 250.0)
+        yield BatchSizeReduced(4, 2, "CUDA out of memory")
+        yield EpochMetrics(1, 1, 0.5, 0.75, 0.6, 0.5, 0.001, 0.2, True)
+        yield Finished(0.5, str(run_dir / "model.pt"), False, "completed", str(run_dir / "last.pt"), 1)
+
+    return train
+
+
+def test_engine_events_reach_the_curves_throttled_and_the_notices(qtbot, page, tmp_path, monkeypatch):
+    run_dir = tmp_path / "runs" / "fake"
+    run_dir.mkdir(parents=True)
+    monkeypatch.setattr("model.engine.train", fake_train(run_dir, steps=400))
+    scan(qtbot, page, make_dataset(tmp_path / "data"))
+    redraws = []
+    original = page.curves.flush
+    monkeypatch.setattr(page.curves, "flush", lambda: (redraws.append(1), original())[1])
+    with qtbot.waitSignals([page.training_started, page.training_finished], order="strict", timeout=30_000):
+        start(page)
+    qtbot.waitUntil(page.is_settled, timeout=20_000)
+    assert page.curves.point_count("train_loss_steps") == 400 and page.curves.point_count("train_loss") == 1
+    assert len(redraws) < 40  # 400 steps, a handful of repaints
+    text = page.message.text()
+    assert "Tiny classes" in text or "bad.png" in text or "batch size went from 4 to 2" in text
+    assert any("batch size went from 4 to 2" in t for _, t in page.notices)
+    assert any("Skipped bad.png: file is empty" in t for _, t in page.notices)
+    assert "head mode" in page.run_info.text() and "augmentation off" in page.run_info.text()
+    # The fake run wrote no files: reading it back says so in one sentence.
+    assert any("holds no training run" in t for _, t in page.notices)
+
+
+def test_progress_shows_speed_time_left_and_device(qtbot):
+    from app.widgets.train_progress import TrainProgress, format_duration
+
+    progress = TrainProgress()
+    qtbot.addWidget(progress)
+    progress.start(TrainingStarted("cpu", "CPU · 2 cores", "b0", "full", "random weights", ("a", "b"), 6, 2, 4, 1, 2,
+                                   32, True, None, True, 0, "/r"))
+    progress._started_at -= 30.0  # as if 30 s had passed
+    progress.step(StepMetrics(2, 1, 2, 0.5, 0.5, 0.001, 123.4))
+    text = progress.label.text()
+    assert "step 1 of 2" in text and "123 images/s" in text and "CPU · 2 cores" in text
+    assert "about 50 s left" in text  # 3/8 of the run in 30 s: 50 s for the other 5/8
+    assert progress.bar.value() == 375 and "Epoch 2 of 4" in progress.bar.format()
+    assert (format_duration(42), format_duration(180), format_duration(3900)) == ("42 s", "3 min", "1 h 05 min")
+
+
+# --- results of a finished run ---------------------------------------------------------------------
+def test_reopening_a_run_restores_its_curves_and_results(qtbot, page, finished_run):
+    run, events = finished_run
+    page.runs_root = str(run.parent)
+    page.runs.refresh_runs()
+    qtbot.waitUntil(lambda: page.runs_list.count() == 1, timeout=20_000)
+    assert "2 epochs" in page.runs_list.item(0).text()
+    page.runs_list.setCurrentRow(0)
+    assert page.runs.open_button.isEnabled()
+    page.runs.open_button.click()
+    qtbot.waitUntil(lambda: page.record is not None and page.is_settled(), timeout=30_000)
+    curves = page.curves
+    assert curves.point_count("train_loss") == 2 and curves.point_count("val_acc") == 2
+    assert curves.point_count("lr") == 2 and curves.point_count("train_loss_steps") == 0
+    live = [e for e in events if isinstance(e, EpochMetrics)]
+    _, ys = curves.curves["train_loss"].getData()
+    assert list(ys) == pytest.approx([e.train_loss for e in live])
+    assert curves.best_epoch() == max(e.epoch for e in live if e.is_best)
+    assert "2 of 2 epochs" in page.progress.bar.format()
+    assert page.results.matrix.matrix_model.class_names == ["blue", "green", "red"]
+    assert "Validation accuracy" in page.results.summary.text()
+    assert not buttons(page)["resume"]  # it finished: nothing to continue
+    assert page.use_button.isEnabled()
+
+
+def test_a_confusion_cell_click_lists_its_misclassified_images_with_thumbnails(qtbot, page, tmp_path):
+    import torch
+
+    from model.evaluate import evaluation_from_outputs
+
+    paths = [str(make_image(tmp_path / "val" / f"{i}.png", size=(50, 40), color=(20 * i, 100, 100))) for i in range(6)]
+    labels = torch.tensor([0, 0, 0, 1, 1, 2])
+    # 0→1 twice (image 2 worse than image 1), 0→0 once, 1→1 twice, 2→0 once
+    logits = torch.tensor([[5.0, 0, 0], [0, 1.0, 0], [0, 4.0, 0], [0, 3.0, 0], [0, 3.0, 0], [2.0, 0, 0]])
+    ev = evaluation_from_outputs(["cat", "dog", "owl"], paths, labels, logits)
+    page.results.show_evaluation(ev)
+    view = page.results.matrix
+    page.show()
+    qtbot.waitExposed(page)
+    rect = view.visualRect(view.matrix_model.index(0, 1))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    mistakes = page.results.mistakes
+    assert mistakes.paths() == [paths[2], paths[1]]  # worst first
+    assert "'cat' predicted as 'dog': 2 images" in page.results.mistakes_title.text()
+    qtbot.waitUntil(lambda: mistakes.has_thumbnail(0) and mistakes.has_thumbnail(1), timeout=20_000)
+    view.select_cell(2, 0)
+    assert mistakes.paths() == [paths[5]]
+    view.select_cell(1, 1)
+    assert mistakes.count() == 0 and "2 images of 'dog' were classified correctly" in page.results.mistakes_title.text()
+    assert page.results.worst_cell() == (0, 1)
+
+
+def test_use_save_as_and_export_the_model_of_a_run(qtbot, page, finished_run, tmp_path, monkeypatch):
+    run, _ = finished_run
+    page.open_run(str(run))
+    qtbot.waitUntil(lambda: page.record is not None and page.is_settled(), timeout=30_000)
+
+    copy = tmp_path / "saved" / "mine.pt"
+    copy.parent.mkdir()
+    monkeypatch.setattr("app.model_actions.QFileDialog.getSaveFileName", lambda *a, **k: (str(copy), ""))
+    page.runs.save_model()
+    qtbot.waitUntil(lambda: page.is_settled() and copy.exists(), timeout=30_000)
+    assert copy.read_bytes() == (run / "model.pt").read_bytes() and not list(copy.parent.glob(".*tmp"))
+
+    onnx = tmp_path / "exported" / "model"
+    onnx.parent.mkdir()
+    monkeypatch.setattr("app.model_actions.QFileDialog.getSaveFileName", lambda *a, **k: (str(onnx), "ONNX model (*.onnx)"))
+    page.runs.export_model()
+    assert page.runs.job.isVisibleTo(page) and not page.export_button.isEnabled()  # one job at a time
+    qtbot.waitUntil(page.is_settled, timeout=120_000)
+    assert (tmp_path / "exported" / "model.onnx").is_file()
+    exported = [t for _, t in page.notices if t.startswith("Exported ONNX")]
+    assert exported and "largest difference in class probability" in exported[0]
+
+    with qtbot.waitSignal(page.session.model_changed, timeout=120_000) as changed:
+        page.runs.use_model()
+    active = changed.args[0]
+    assert active.is_fine_tuned and active.choice.bundle == str(run / "model.pt") and active.class_count == 3
+    assert page.settings.bundle == str(run / "model.pt")
+
+
+# --- the form and the settings ---------------------------------------------------------------------
+def test_without_imagenet_weights_the_form_trains_from_random_and_says_so(qtbot, page):
+    form = page.form
+    form.set_choices(TrainChoices(weights="imagenet", mode="head"))
+    form.refresh_weights()
+    choices = form.choices()
+    assert choices.weights == "random" and choices.mode == "full"  # a random backbone is no use frozen
+    assert "not on disk" in form.weights_note.text() and form.weights_note.isVisibleTo(page)
+    imagenet = form.weights.model().item(form.weights.findData("imagenet"))
+    assert not imagenet.isEnabled()
+    form.weights_cached = lambda variant: True
+    form.refresh_weights()
+    assert imagenet.isEnabled() and "not on disk" not in form.weights_note.text()
+    form.mode.setCurrentIndex(form.mode.findData("head"))
+    assert "Augmentation is off" in form.mode_note.text()
+    assert "128 px trains about 3× faster" in form.size_note.text()
+
+
+def test_choices_become_engine_settings_and_survive_a_restart(page):
+    c = TrainChoices(variant="b2", mode="full", epochs=7, batch_size=0, lr=0.0, image_size=0, val_split=10,
+                     weights="random", seed=3, patience=0, warmup_epochs=-1, val_dir="", device="cpu")
+    config = c.to_config()
+    assert config == dict(variant="b2", mode="full", epochs=7, weights="random", batch_size=None, lr=None,
+                          image_size=None, val_split=0.1, seed=3, patience=None, warmup_epochs=None, val_dir=None,
+                          device="cpu")
+    from model.engine import TrainConfig
+
+    TrainConfig(data_dir="d", out_dir="o", **config)  # every key is one the engine takes
+    page.settings.train_form = c.to_dict()
+    from app.settings import AppSettings
+
+    again = AppSettings()
+    assert TrainChoices.from_dict(again.train_form) == c
+    assert TrainChoices.from_dict({"epochs": "many", "variant": "b9", "mode": 3}) == TrainChoices()
+    assert again.runs_folder.endswith("/runs") and "xdg-data" in again.runs_folder
+    again.runs_folder = "/somewhere/runs"
+    assert AppSettings().runs_folder == "/somewhere/runs"
+    assert json.loads(json.dumps(c.to_dict())) == c.to_dict()
+
+
+def test_train_when_ready_starts_once_the_scan_is_in(qtbot, page, tmp_path):
+    """The backend is already loaded here, so the scan's result is what starts the run."""
+    with qtbot.waitSignals([page.training_started, page.training_finished, page.run_shown], order="strict",
+                           timeout=120_000):
+        page.train_when_ready(str(make_dataset(tmp_path / "data")))
+    qtbot.waitUntil(page.is_settled, timeout=30_000)
+    assert page.record is not None and page.record.epochs_done == 2
+
+
+def test_a_run_that_cannot_start_says_why_in_one_sentence(qtbot, page, tmp_path):
+    import shutil
+
+    data = make_dataset(tmp_path / "data")
+    scan(qtbot, page, data)
+    shutil.rmtree(data / "blue")  # the folder changed after it was scanned
+    page.start()
+    qtbot.waitUntil(page.is_settled, timeout=60_000)
+    level, text = page.notices[-1]
+    assert level == "warning" and "only 1 class" in text and "Traceback" not in text
+    assert "error" in page.run_info.text()
+    assert buttons(page) == {"start": True, "pause": False, "resume": False, "stop": False}
+
+
+def test_every_shortcut_in_the_window_is_used_once(window):
+    from PySide6.QtGui import QAction
+
+    seen: dict[str, str] = {}
+    for action in window.findChildren(QAction):
+        for shortcut in action.shortcuts():
+            key = shortcut.toString()
+            assert key not in seen, f"{key} is both '{seen[key]}' and '{action.text()}'"
+            seen[key] = action.text()
+    assert {"Ctrl+T", "Ctrl+P", "Ctrl+R", "Ctrl+Shift+T"} <= set(seen)
