@@ -4,7 +4,7 @@ import json
 from datetime import datetime
 
 import pytest
-from train_helpers import make_dataset
+from tests.model.train_helpers import make_dataset
 
 from model.engine import TrainConfig, TrainControl, train
 from model.errors import StudioError
