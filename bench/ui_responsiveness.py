@@ -171,9 +171,9 @@ class TrainScenario(Scenario):
     def prepare(self, workdir: Path, quick: bool) -> None:
         from app.sample_data import make_sample_dataset
 
-        self.per_class = 8 if quick else 40
+        self.per_class = 16 if quick else 40
         self.size = 64 if quick else 128
-        self.epochs = 2 if quick else 3
+        self.epochs = 3
         self.runs = workdir / "runs"
         self.folder = make_sample_dataset(workdir / "shapes", per_class=self.per_class, size=self.size)
         self.done = False

@@ -58,6 +58,8 @@ class TrainCurves(QWidget):
                 axis = plot.getAxis(name)
                 axis.setPen(text)
                 axis.setTextPen(text)
+                # Major ticks only: the grid's minor levels made each repaint ~20 ms instead of ~5 ms.
+                axis.setStyle(maxTickLevel=0)
             self.plots[key] = plot
         self.plots["lr"].getAxis("left").enableAutoSIPrefix(False)
         self.plots["acc"].setYRange(0, 100, padding=0.02)  # a fixed scale: small changes look small

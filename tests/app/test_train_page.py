@@ -406,3 +406,27 @@ def test_every_shortcut_in_the_window_is_used_once(window):
             assert key not in seen, f"{key} is both '{seen[key]}' and '{action.text()}'"
             seen[key] = action.text()
     assert {"Ctrl+T", "Ctrl+P", "Ctrl+R", "Ctrl+Shift+T"} <= set(seen)
+
+
+@pytest.mark.slow
+def test_screenshot_of_the_train_page_shows_a_finished_sample_run(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from PySide6.QtGui import QImage
+
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"),
+               XDG_DATA_HOME=str(tmp_path / "data"), TORCH_HOME=str(tmp_path / "torch"),
+               EFFICIENTNET_STUDIO_CACHE=str(tmp_path / "cache"), TMPDIR=str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    target = tmp_path / "train.png"
+    out = subprocess.run([sys.executable, "main.py", "--screenshot", str(target), "--page", "train"], cwd=root, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and "had not settled" not in out.stderr, out.stdout + out.stderr
+    image = QImage(str(target))
+    assert (image.width(), image.height()) == (1280, 800)
+    assert len({image.pixel(x, y) for x in range(0, 1280, 16) for y in range(0, 800, 16)}) > 8
+    assert not (tmp_path / "data").exists() or not list((tmp_path / "data").rglob("model.pt"))  # no runs left behind
+    assert not list((tmp_path / "tmp").glob("efficientnet-studio-sample-*"))  # the sample data and run are gone
