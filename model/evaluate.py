@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Callable, Sequence
 
 import torch

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QWidget
+
+from app.widgets.plot_style import style_plot, theme_colours
 
 
 def tick_labels(names: list[str], max_labels: int = 14) -> list[tuple[int, str]]:
@@ -25,18 +26,9 @@ class DivergenceChart(pg.PlotWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        palette = self.palette()
-        text = palette.color(QPalette.ColorRole.Text)
-        line = palette.color(QPalette.ColorRole.Highlight)
-        self.setBackground(palette.color(QPalette.ColorRole.Base))  # the theme's colours, not black
-        item = self.getPlotItem()
-        item.setMenuEnabled(False)
-        item.hideButtons()
-        self.setMouseEnabled(x=False, y=False)
-        for name in ("left", "bottom"):
-            axis = self.getAxis(name)
-            axis.setPen(text)
-            axis.setTextPen(text)
+        text, line, base = theme_colours(self)
+        self.setBackground(base)  # the theme's colours, not black
+        style_plot(self.getPlotItem(), text)
         self.showGrid(x=False, y=True, alpha=0.2)
         self.setLabel("left", "class divergence")
         self.setLabel("bottom", "SE block (input → output)")

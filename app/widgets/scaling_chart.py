@@ -15,6 +15,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QWidget
 
 from app.state import VariantFacts
+from app.widgets.plot_style import style_plot, theme_colours
 
 
 class LogAxis(pg.AxisItem):
@@ -34,18 +35,10 @@ class ScalingChart(pg.PlotWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, axisItems={"bottom": LogAxis(orientation="bottom")})
-        palette = self.palette()
-        text = palette.color(QPalette.ColorRole.Text)
-        line = palette.color(QPalette.ColorRole.Highlight)
-        self.setBackground(palette.color(QPalette.ColorRole.Base))  # the theme's colours, not black
+        text, line, base = theme_colours(self)
+        self.setBackground(base)  # the theme's colours, not black
         item = self.getPlotItem()
-        item.setMenuEnabled(False)
-        item.hideButtons()
-        self.setMouseEnabled(x=False, y=False)
-        for name in ("left", "bottom"):
-            axis = self.getAxis(name)
-            axis.setPen(text)
-            axis.setTextPen(text)
+        style_plot(item, text)
         self.setLogMode(x=True, y=False)
         self.showGrid(x=True, y=True, alpha=0.2)
         self.setLabel("left", "ImageNet top-1 (%)")

@@ -13,10 +13,11 @@ from typing import Iterable
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Slot
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from model.events import EpochMetrics, StepMetrics
+from app.widgets.plot_style import style_plot, theme_colours
 
 REDRAW_INTERVAL_MS = 100  # ~10 Hz
 TRAIN_COLOUR = QColor(31, 119, 180)  # blue and orange read well on light and dark themes, and for most colour-blind eyes
@@ -41,25 +42,19 @@ class TrainCurves(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        palette = self.palette()
-        text = palette.color(QPalette.ColorRole.Text)
+        text, _, base = theme_colours(self)
         self.view = pg.GraphicsLayoutWidget()
-        self.view.setBackground(palette.color(QPalette.ColorRole.Base))  # the theme's colours, not black
+        self.view.setBackground(base)  # the theme's colours, not black
         self.plots: dict[str, pg.PlotItem] = {}
         for column, (key, title) in enumerate(PLOTS.items()):
             plot = self.view.addPlot(row=0, col=column)
             plot.setTitle(title, color=text)
-            plot.setMenuEnabled(False)
-            plot.hideButtons()
-            plot.setMouseEnabled(x=False, y=False)
+            style_plot(plot, text)
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setLabel("bottom", "epoch", color=text)
             for name in ("left", "bottom"):
-                axis = plot.getAxis(name)
-                axis.setPen(text)
-                axis.setTextPen(text)
                 # Major ticks only: the grid's minor levels made each repaint ~20 ms instead of ~5 ms.
-                axis.setStyle(maxTickLevel=0)
+                plot.getAxis(name).setStyle(maxTickLevel=0)
             self.plots[key] = plot
         self.plots["lr"].getAxis("left").enableAutoSIPrefix(False)
         self.plots["acc"].setYRange(0, 100, padding=0.02)  # a fixed scale: small changes look small

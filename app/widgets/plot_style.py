@@ -1,0 +1,25 @@
+"""One look for every pyqtgraph plot in the app: the platform's colours, no pyqtgraph chrome."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QWidget
+
+
+def theme_colours(widget: QWidget) -> tuple[QColor, QColor, QColor]:
+    """(text, highlight, base) colours of the widget's palette."""
+    palette = widget.palette()
+    return (palette.color(QPalette.ColorRole.Text), palette.color(QPalette.ColorRole.Highlight),
+            palette.color(QPalette.ColorRole.Base))
+
+
+def style_plot(plot: pg.PlotItem, text: QColor) -> None:
+    """A static plot (no context menu, no auto-range button, no mouse zoom) with axes in ``text`` colour."""
+    plot.setMenuEnabled(False)
+    plot.hideButtons()
+    plot.setMouseEnabled(x=False, y=False)
+    for name in ("left", "bottom"):
+        axis = plot.getAxis(name)
+        axis.setPen(text)
+        axis.setTextPen(text)
