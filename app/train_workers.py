@@ -169,7 +169,12 @@ class ExportWorker(Worker):
     def work(self) -> None:
         from model.export import export_bundle
 
-        self.exported.emit(export_bundle(self.bundle_path, self.fmt, self.out))
+        report = export_bundle(self.bundle_path, self.fmt, self.out)
+        if self.stop_requested:
+            # Cancelled while the exporter ran (it has no step to stop at): do not leave the file behind.
+            Path(report.path).unlink(missing_ok=True)
+            return
+        self.exported.emit(report)
 
 
 class CopyWorker(Worker):

@@ -59,6 +59,7 @@ class TrainPage(Page):
         self._menu_actions: dict[str, object] = {}
         self._build()
         self.form.set_choices(TrainChoices.from_dict(self.settings.train_form))
+        self.curves.set_epochs(self.form.epochs.value())
         s = self.session
         s.backend_loaded.connect(self._on_backend_loaded)
         s.backend_failed.connect(self._on_backend_failed)
@@ -84,7 +85,7 @@ class TrainPage(Page):
         self.dataset.scanned.connect(self._on_scanned)
         self.dataset.changed.connect(self._update_buttons)
         self.form = TrainForm()
-        self.form.changed.connect(self._update_buttons)
+        self.form.changed.connect(self._on_form_changed)
         settings_box = QGroupBox("Settings")
         QVBoxLayout(settings_box).addWidget(self.form)
         self.controls = TrainControls()
@@ -159,6 +160,12 @@ class TrainPage(Page):
         add("export", "E&xport model…", self.runs.export_model, "Ctrl+Shift+X", "Export to ONNX or TorchScript")
         menu.addSeparator()
         add_action(menu, self, "Show runs &folder", self.runs.show_runs_folder, None, "Open the folder that holds every run")
+        self._update_buttons()
+
+    @Slot()
+    def _on_form_changed(self) -> None:
+        if self._trainer is None and self.record is None:
+            self.curves.set_epochs(self.form.epochs.value())  # empty plots span the run to come
         self._update_buttons()
 
     # --- the dataset -------------------------------------------------------------------------------
