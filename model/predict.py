@@ -19,7 +19,7 @@ from typing import Iterable, Iterator
 import torch
 from model.classifier import Classifier, load_classifier
 from model.decode import Decoder, DecodedImage, ThreadedDecoder
-from model.device import resolve_device, speed_policy
+from model.device import cpu_cores, resolve_device, speed_policy
 from model.errors import StudioError
 from model.runtime import Runner, make_runner
 from model.weights import ProgressCallback
@@ -88,9 +88,16 @@ class Predictor:
         self.runner: Runner = make_runner(
             classifier.model, classifier.variant.name, device, classifier.preprocessing.crop_size, runtime
         )
+        # On a CPU the runtime uses every core, so decoding takes turns with it on all
+        # cores (see ThreadedDecoder); elsewhere a few threads decode ahead of the device.
+        on_cpu = device.type == "cpu"
         self.decoder: Decoder = ThreadedDecoder(
-            classifier.preprocessing, workers=max(1, self.policy.loader_workers), draft=fast_decode
+            classifier.preprocessing,
+            workers=cpu_cores() if on_cpu else max(1, self.policy.loader_workers),
+            draft=fast_decode,
+            overlap=not on_cpu,
         )
+        self._lookahead = 1 if on_cpu else 2  # batches decoded before inference asks for them
 
     @property
     def class_names(self) -> list[str]:
@@ -120,7 +127,7 @@ class Predictor:
         size = max(1, batch_size or self.default_batch_size())
         waiting: list[DecodedImage] = []  # in input order; flushed when `size` of them are images
         images = 0
-        for item in self.decoder.decode(list(paths), cancel=cancel, lookahead=2 * size):
+        for item in self.decoder.decode(list(paths), cancel=cancel, lookahead=self._lookahead * size):
             waiting.append(item)
             if item.tensor is not None:
                 images += 1
@@ -140,7 +147,8 @@ class Predictor:
         share = 0.0
         if tensors:
             start = time.perf_counter()
-            scores, indices = self._top_k(torch.stack(tensors), k)
+            batch = tensors[0].unsqueeze(0) if len(tensors) == 1 else torch.stack(tensors)  # one image: no copy
+            scores, indices = self._top_k(batch, k)
             share = (time.perf_counter() - start) / len(tensors)
         names = self.class_names
         ranked = iter(zip(scores, indices))

@@ -3,6 +3,8 @@
 ``eval_tensor`` reproduces torchvision's ``ImageClassification`` preset (the
 ``weights.transforms()`` of the ImageNet weights) from a ``Preprocessing``
 record, so a bundle made at another image size is preprocessed the same way.
+``fast_eval_tensor`` gets (almost) the same pixels in one Pillow call, by
+resizing only the region the centre crop keeps, straight to the crop size.
 """
 
 from __future__ import annotations
@@ -32,7 +34,52 @@ def eval_uint8(image: Image.Image, prep: Preprocessing) -> torch.Tensor:
 
 def eval_tensor(image: Image.Image, prep: Preprocessing) -> torch.Tensor:
     """RGB PIL image → normalised float tensor [3, crop, crop]: resize short side, centre-crop, normalise."""
-    t = eval_uint8(image, prep).to(torch.float32).div_(255.0)
+    return _normalize(eval_uint8(image, prep), prep)
+
+
+def kept_region(width: int, height: int, prep: Preprocessing) -> tuple[float, float, float, float] | None:
+    """The box of a ``width``×``height`` image that resize-then-centre-crop keeps, in its own pixels.
+
+    Follows torchvision's arithmetic: the short side becomes ``resize_size``, the
+    long side ``int(resize_size * long / short)``, and the crop's offset is
+    ``round((resized - crop) / 2)``. None when the crop is larger than the
+    resized image (torchvision then pads, which a box cannot express).
+    """
+    short, long = min(width, height), max(width, height)
+    resized_short, resized_long = prep.resize_size, int(prep.resize_size * long / short)
+    new_w, new_h = (resized_short, resized_long) if width <= height else (resized_long, resized_short)
+    crop = prep.crop_size
+    if crop > new_w or crop > new_h:
+        return None
+    left, top = int(round((new_w - crop) / 2.0)), int(round((new_h - crop) / 2.0))
+    sx, sy = width / new_w, height / new_h
+    return (left * sx, top * sy, (left + crop) * sx, (top + crop) * sy)
+
+
+def fast_eval_tensor(image: Image.Image, prep: Preprocessing) -> torch.Tensor:
+    """Like ``eval_tensor``, but resizes only the kept region, straight to the crop size.
+
+    Each output pixel samples the same source position with the same filter
+    width as the two-step recipe, so pixels match it to within one grey level
+    (float rounding of the filter weights; about 1 pixel in 10,000 differs),
+    at about half the cost of resizing the whole photo.
+    """
+    box = kept_region(image.width, image.height, prep)
+    if box is None or prep.interpolation.startswith("nearest"):  # nearest picks pixels, it has no filter width
+        return eval_tensor(image, prep)
+    resample = TF.pil_modes_mapping[interpolation_mode(prep.interpolation)]
+    left, top, right, bottom = box
+    size = prep.crop_size
+    # Two one-axis calls, horizontal first as in Pillow's full resize: given a
+    # box on both axes, Pillow may run the vertical pass first, and the 8-bit
+    # rounding between the passes then differs by up to ~15 grey levels.
+    rows = image.resize((size, image.height), resample, box=(left, 0, right, image.height))
+    crop = rows.resize((size, size), resample, box=(0, top, size, bottom))
+    return _normalize(TF.pil_to_tensor(crop), prep)
+
+
+def _normalize(uint8: torch.Tensor, prep: Preprocessing) -> torch.Tensor:
+    t = uint8.to(torch.float32).div_(255.0)
     return TF.normalize(t, list(prep.mean), list(prep.std))
 
 

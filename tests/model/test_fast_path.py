@@ -1,12 +1,16 @@
 """The fast classification path (ONNX Runtime, threaded decode) against the plain torchvision recipe."""
 
+import time
+
 import numpy as np
 import pytest
 import torch
 import torchvision.models as tvm
 from PIL import Image
 
+import model.decode as decode_module
 from model.classifier import Classifier, imagenet_class_names
+from model.decode import DecodedImage, ThreadedDecoder
 from model.predict import Predictor
 from model.variants import get_variant
 from tests.model.test_predict import calibrated_b0
@@ -48,7 +52,9 @@ def _dense(prediction, classes=1000):
     return probs
 
 
-def test_the_default_fast_path_equals_the_reference_within_1e_4(classifier, photos):
+def test_the_default_fast_path_stays_within_1e_4_of_the_reference(classifier, photos):
+    # ONNX Runtime, threaded decoding and the direct resize (pixels within two
+    # grey levels of the recipe) together, against the plain recipe.
     predictor = Predictor.from_classifier(classifier, device="cpu")
     assert predictor.runner.name == "onnx"
     ours = predictor.predict(photos, top_k=1000)
@@ -57,7 +63,49 @@ def test_the_default_fast_path_equals_the_reference_within_1e_4(classifier, phot
 
 
 def test_draft_decoding_stays_close_to_the_reference(classifier, photos):
-    # Reduced-scale JPEG decoding (opt-in) changes pixels slightly; probabilities must stay close.
+    # Reduced-scale JPEG decoding (opt-in) blurs differently; probabilities must stay close.
     ours = Predictor.from_classifier(classifier, device="cpu", fast_decode=True).predict(photos, top_k=1000)
     diffs = [float((_dense(m) - r).abs().max()) for m, r in zip(ours, _reference(classifier.model, photos))]
     assert max(diffs) < 1e-2
+
+
+def _counting_decoder(monkeypatch, overlap: bool) -> tuple[ThreadedDecoder, list[str]]:
+    """A ThreadedDecoder whose decode_file only records which paths the pool started."""
+    started: list[str] = []
+
+    def decode(path, prep, draft):
+        started.append(str(path))
+        return DecodedImage(str(path), torch.zeros(1), None, 0.0)
+
+    monkeypatch.setattr(decode_module, "decode_file", decode)
+    return ThreadedDecoder(B0.eval_preprocessing, workers=2, overlap=overlap), started
+
+
+def _eventually(condition, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+def test_without_overlap_the_decoder_waits_for_the_consumer_between_chunks(monkeypatch):
+    # On a CPU the runtime's threads need the cores while a batch runs, so the
+    # next chunk must not be decoded until the consumer comes back for it.
+    decoder, started = _counting_decoder(monkeypatch, overlap=False)
+    stream = decoder.decode([f"p{i}" for i in range(7)], lookahead=3)
+    taken = [next(stream) for _ in range(3)]
+    time.sleep(0.05)  # had the next chunk been submitted, the pool would have started it by now
+    assert [d.path for d in taken] == ["p0", "p1", "p2"] and len(started) == 3
+    assert next(stream).path == "p3"
+    assert _eventually(lambda: len(started) == 6)
+    assert [d.path for d in stream] == ["p4", "p5", "p6"] and len(started) == 7
+
+
+def test_with_overlap_the_decoder_keeps_a_lookahead_in_flight(monkeypatch):
+    decoder, started = _counting_decoder(monkeypatch, overlap=True)
+    stream = decoder.decode([f"p{i}" for i in range(7)], lookahead=3)
+    assert next(stream).path == "p0"
+    assert _eventually(lambda: len(started) == 4)  # p3 is decoding while the consumer holds p0
+    assert [d.path for d in stream] == [f"p{i}" for i in range(1, 7)]

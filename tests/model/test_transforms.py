@@ -1,9 +1,11 @@
+import numpy as np
+import pytest
 import torch
 import torchvision.models as tvm
 from PIL import Image
 
-from model.transforms import denormalize, eval_tensor
-from model.variants import VARIANTS
+from model.transforms import denormalize, eval_tensor, fast_eval_tensor, kept_region
+from model.variants import VARIANTS, Preprocessing
 
 
 def test_eval_tensor_equals_torchvision_weights_transforms(tmp_path):
@@ -23,3 +25,39 @@ def test_denormalize_inverts_normalisation():
     back = denormalize(eval_tensor(im, prep), prep)
     assert back.shape == (3, 32, 32)
     assert torch.allclose(back[:, 5, 5], torch.tensor([1.0, 0.0, 128 / 255]), atol=1e-5)
+
+
+def _grey_levels(a: torch.Tensor, b: torch.Tensor, prep) -> torch.Tensor:
+    """|a - b| of two normalised tensors, in 8-bit grey levels."""
+    return ((a - b) * torch.tensor(prep.std).view(3, 1, 1) * 255).abs()
+
+
+@pytest.mark.parametrize("size", [(410, 300), (300, 410), (1024, 768), (333, 517), (56, 48), (640, 640)])
+@pytest.mark.parametrize("variant", ["b0", "b3", "b7"])
+def test_the_direct_resize_keeps_the_recipes_pixels_to_within_two_grey_levels(size, variant):
+    # Textured noise: the hardest case for a resampling filter to get the same answer.
+    rng = np.random.default_rng(sum(size))
+    im = Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8), "RGB")
+    prep = VARIANTS[variant].eval_preprocessing
+    ref, fast = eval_tensor(im, prep), fast_eval_tensor(im, prep)
+    diff = _grey_levels(ref, fast, prep)
+    assert fast.shape == ref.shape == (3, prep.crop_size, prep.crop_size)
+    assert diff.max() <= 2.0 + 1e-3
+    assert (diff > 0.5).float().mean() < 2e-3  # almost every pixel is identical
+
+
+def test_the_kept_region_is_the_centre_crop_of_the_resized_image():
+    prep = VARIANTS["b0"].eval_preprocessing  # resize 256, crop 224
+    # 1024×768 → 341×256; torchvision crops from x = round(117 / 2) = 58 (58 is even: banker's rounding), y = 16.
+    left, top, right, bottom = kept_region(1024, 768, prep)
+    sx, sy = 1024 / 341, 768 / 256
+    assert (left, top) == pytest.approx((58 * sx, 16 * sy))
+    assert (right - left, bottom - top) == pytest.approx((224 * sx, 224 * sy))
+    assert kept_region(768, 1024, prep) == pytest.approx((16 * sy, 58 * sx, 240 * sy, 282 * sx))
+
+
+def test_a_crop_larger_than_the_resized_image_falls_back_to_the_padded_recipe():
+    prep = Preprocessing(resize_size=64, crop_size=80, interpolation="bilinear", mean=(0.5,) * 3, std=(0.25,) * 3)
+    im = Image.fromarray(np.random.default_rng(1).integers(0, 256, (60, 90, 3), dtype=np.uint8), "RGB")
+    assert kept_region(90, 60, prep) is None
+    assert torch.equal(fast_eval_tensor(im, prep), eval_tensor(im, prep))
