@@ -17,6 +17,7 @@ import logging
 import socket
 import threading
 import time
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QImage
@@ -182,20 +183,17 @@ class PredictorLoader(Worker):
         self.notes = notes
 
     def work(self) -> None:
+        from app.predictor_loading import load_predictor
         from model.device import describe_device
-        from model.predict import Predictor
         from model.weights import is_imagenet_cached
 
         choice = self.choice
-        missing = False
-        if choice.bundle:
-            predictor = Predictor.from_bundle(choice.bundle, device=self.device)
-        elif choice.weights == "imagenet" and not is_imagenet_cached(choice.variant):
-            # Never download behind the user's back: random weights now, the banner offers the rest.
-            missing = True
-            predictor = Predictor(variant=choice.variant, weights="random", device=self.device)
-        else:
-            predictor = Predictor(variant=choice.variant, weights=choice.weights, device=self.device)
+        missing = not choice.bundle and choice.weights == "imagenet" and not is_imagenet_cached(choice.variant)
+        # Never download behind the user's back: random weights now, the banner offers the rest.
+        wanted = replace(choice, weights="random") if missing else choice
+        predictor = load_predictor(wanted, self.device, self._stop)
+        if predictor is None:  # stopped while loading
+            return
         classifier = predictor.classifier
         active = ActiveModel(
             choice=choice,

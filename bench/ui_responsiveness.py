@@ -3,6 +3,7 @@
     python bench/ui_responsiveness.py            # 200 photo-sized images, 3 start-ups
     python bench/ui_responsiveness.py --quick    # 96 smaller images, 1 start-up
     python bench/ui_responsiveness.py --quick --skip-startup --scenario train
+    python bench/ui_responsiveness.py --quick --skip-startup --scenario switch
 
 1. Start-up: a fresh process builds the window exactly as ``app.main`` does;
    we time process start → window shown (goal: under ~1 s, and torch not yet
@@ -13,9 +14,12 @@
 
 Scenarios are small classes in ``SCENARIOS``: "classify" drops a folder of
 images on the Classify page; "train" trains B0 from the Train page on a
-generated dataset (live curves, progress, then the results read back). Each
-builds its input in ``prepare``, starts the work in ``start`` and says in
-``finished`` when it is done.
+generated dataset (live curves, progress, then the results read back);
+"switch" makes B7 the active classifier from the Models page, then B0 again,
+and times each switch from the request to ``model_changed``. Each builds its
+input in ``prepare``, starts the work in ``start``, says in ``finished`` when
+it is done, may add lines of its own in ``report`` and undoes what it changed
+in the process in ``close``.
 """
 
 from __future__ import annotations
@@ -128,6 +132,21 @@ class Scenario:
     def describe(self) -> str:
         return self.name
 
+    def report(self, ticks: list[float]) -> list[str]:
+        """Extra result lines; ``ticks`` are the heartbeat's perf_counter() stamps."""
+        return []
+
+    def close(self) -> None: ...
+
+
+def longest_gap_ms(ticks: list[float], start: float, end: float) -> float:
+    """The longest wait between heartbeat ticks that overlaps [start, end], in ms."""
+    inside = [t for t in ticks if start <= t <= end]
+    before = [t for t in ticks if t < start][-1:]
+    after = [t for t in ticks if t > end][:1]
+    stamps = before + inside + after
+    return max(((b - a) * 1000.0 for a, b in zip(stamps, stamps[1:])), default=float("nan"))
+
 
 class ClassifyScenario(Scenario):
     """Drop a folder of photo-like JPEGs on the Classify page."""
@@ -200,7 +219,66 @@ class TrainScenario(Scenario):
         return f"train B0 (full, random weights) on {3 * self.per_class} images at {self.size} px for {self.epochs} epochs"
 
 
-SCENARIOS: dict[str, type[Scenario]] = {"classify": ClassifyScenario, "train": TrainScenario}
+class SwitchScenario(Scenario):
+    """Make B7 the active classifier from the Models page, then B0 again (random weights, offline)."""
+
+    name = "switch"
+
+    def prepare(self, workdir: Path, quick: bool) -> None:
+        # No ImageNet weights (the app falls back to random ones, as offline), and the graphs
+        # exported for these throwaway weights go to a temporary cache, not the user's.
+        self.saved_env = {k: os.environ.get(k) for k in ("TORCH_HOME", "EFFICIENTNET_STUDIO_CACHE")}
+        os.environ["TORCH_HOME"] = str(workdir / "torch-home")
+        os.environ["EFFICIENTNET_STUDIO_CACHE"] = str(workdir / "studio-cache")
+        # Quick: one round trip. Full: a second one, to see what a warm graph cache saves.
+        self.plan = ["b7", "b0"] if quick else ["b7", "b0", "b7", "b0"]
+        self.switches: list[tuple[str, str, float, float]] = []  # from, to, requested, ready
+        self.done = False
+
+    def start(self, window) -> None:
+        self.window = window
+        self.page = window.page("models")
+        window.session.model_changed.connect(self._on_model_changed)
+        window.show_page("models")
+        self._request(self.plan[0])
+
+    def _request(self, variant: str) -> None:
+        self.current = (self.window.session.active.variant, variant, time.perf_counter())
+        self.page.table.selectRow(self.page.table_model.row_of(variant))
+        self.page.use_selected()  # what "Use as classifier" does
+
+    def _on_model_changed(self, active) -> None:
+        came_from, wanted, requested = self.current
+        if active.variant != wanted:
+            return
+        self.switches.append((came_from, wanted, requested, time.perf_counter()))
+        if len(self.switches) < len(self.plan):
+            self._request(self.plan[len(self.switches)])
+        else:
+            self.done = True
+
+    def finished(self, window) -> bool:
+        return self.done and window.pool.idle
+
+    def describe(self) -> str:
+        return "switch " + " → ".join(["B0"] + [v.upper() for v in self.plan]) + " (random weights, CPU)"
+
+    def report(self, ticks: list[float]) -> list[str]:
+        return [
+            f"          {a.upper()} → {b.upper()}: ready after {end - start:5.2f} s, "
+            f"longest UI gap meanwhile {longest_gap_ms(ticks, start, end):6.1f} ms"
+            for a, b, start, end in self.switches
+        ]
+
+    def close(self) -> None:
+        for key, value in self.saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+SCENARIOS: dict[str, type[Scenario]] = {"classify": ClassifyScenario, "switch": SwitchScenario, "train": TrainScenario}
 
 
 @dataclass
@@ -211,6 +289,7 @@ class Heartbeat:
     longest_ms: float
     p99_ms: float
     median_ms: float
+    notes: list[str]
 
 
 def run_heartbeat(scenario: Scenario, workdir: Path, quick: bool) -> Heartbeat:
@@ -254,12 +333,13 @@ def run_heartbeat(scenario: Scenario, workdir: Path, quick: bool) -> Heartbeat:
     seconds = time.perf_counter() - started
     window.pool.wait_all()
     window.close()
+    scenario.close()
 
     gaps = [(b - a) * 1000.0 for a, b in zip(ticks, ticks[1:])]
     gaps.sort()
     p99 = gaps[min(len(gaps) - 1, int(0.99 * len(gaps)))] if gaps else float("nan")
     return Heartbeat(scenario.describe(), len(ticks), seconds, gaps[-1] if gaps else float("nan"), p99,
-                     statistics.median(gaps) if gaps else float("nan"))
+                     statistics.median(gaps) if gaps else float("nan"), scenario.report(ticks))
 
 
 def verdict(ok: bool) -> str:
@@ -291,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"          longest gap {result.longest_ms:6.1f} ms (goal < {GOAL_LONGEST_MS:.0f}: {verdict(result.longest_ms < GOAL_LONGEST_MS)})")
             print(f"          99th pct    {result.p99_ms:6.1f} ms (goal < {GOAL_P99_MS:.0f}: {verdict(result.p99_ms < GOAL_P99_MS)})")
             print(f"          median      {result.median_ms:6.1f} ms (the timer's own period is {HEARTBEAT_MS} ms)")
+            for line in result.notes:
+                print(line)
     return 0
 
 

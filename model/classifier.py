@@ -17,6 +17,8 @@ from torch import nn
 from model.variants import Preprocessing, Variant, get_variant
 from model.weights import ProgressCallback, WeightsFile, load_imagenet_weights, load_weights_file
 
+RANDOM_WEIGHTS_SEED = 0
+
 
 @dataclass
 class Classifier:
@@ -57,6 +59,22 @@ def _class_names_for(wf: WeightsFile, v: Variant) -> list[str]:
     return [f"class {i}" for i in range(wf.num_classes)]
 
 
+def random_model(v: Variant) -> nn.Module:
+    """The variant with random weights, the same ones on every call.
+
+    Seeded so that random-weight predictions are reproducible, and so that the
+    weights hash to one ONNX graph cache entry (model.runtime) that is exported
+    once, rather than a new 20–260 MB graph on every load.
+    """
+    import torch
+
+    from model.network import build_model
+
+    with torch.random.fork_rng(devices=[]):  # leave the caller's random state as it was
+        torch.manual_seed(RANDOM_WEIGHTS_SEED)
+        return build_model(v).eval()
+
+
 def load_classifier(
     variant: str | Variant = "b0",
     weights: str | os.PathLike = "imagenet",
@@ -69,9 +87,10 @@ def load_classifier(
 
     ``weights`` is ``"imagenet"`` (from the cache, downloaded when missing with
     ``progress``/``cancel`` passed through; ``WeightsOfflineError`` offline),
-    ``"random"``, or the path of a ``.pth``/``.pt`` state dict or bundle made for
-    ``variant``. With ``bundle`` the bundle's own variant, classes and
-    preprocessing are used and ``variant``/``weights`` are ignored.
+    ``"random"`` (seeded: the same weights every time), or the path of a
+    ``.pth``/``.pt`` state dict or bundle made for ``variant``. With ``bundle``
+    the bundle's own variant, classes and preprocessing are used and
+    ``variant``/``weights`` are ignored.
     """
     from model.bundle import load_bundle
 
@@ -83,9 +102,7 @@ def load_classifier(
     # A str is a keyword or a path; a Path object is always a path.
     choice = weights if isinstance(weights, str) else None
     if choice == "random":
-        from model.network import build_model
-
-        return Classifier(build_model(v).eval(), v, imagenet_class_names(v), v.eval_preprocessing, "random weights")
+        return Classifier(random_model(v), v, imagenet_class_names(v), v.eval_preprocessing, "random weights")
     if choice == "imagenet":
         wf = load_imagenet_weights(v, progress=progress, cancel=cancel)
         return Classifier(_model_from(wf, v), v, imagenet_class_names(v), v.eval_preprocessing, "ImageNet weights")

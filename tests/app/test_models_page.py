@@ -165,16 +165,14 @@ def test_offline_disables_download_and_says_how_to_get_weights(qtbot, window):
 def test_use_as_classifier_switches_in_the_background(qtbot, window, fake_weights, monkeypatch):
     built = []
 
-    class Predictor(FakePredictor):
-        def __init__(self, variant="b0", weights="imagenet", device="auto"):
-            super().__init__()
-            built.append((variant, weights, device, threading.current_thread() is threading.main_thread()))
-            self.classifier.variant = VARIANTS[variant]
-            self.classifier.source = f"{weights} weights"
+    def load_predictor(choice, device, stop):
+        built.append((choice.variant, choice.weights, device, threading.current_thread() is threading.main_thread()))
+        predictor = FakePredictor()
+        predictor.classifier.variant = VARIANTS[choice.variant]
+        predictor.classifier.source = f"{choice.weights} weights"
+        return predictor
 
-    fake_predict = types.ModuleType("model.predict")
-    fake_predict.Predictor = Predictor
-    monkeypatch.setitem(sys.modules, "model.predict", fake_predict)
+    monkeypatch.setattr("app.predictor_loading.load_predictor", load_predictor)
     monkeypatch.setattr("model.device.describe_device", lambda d: "CPU · test")
 
     page = window.page("models")

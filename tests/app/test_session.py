@@ -34,23 +34,21 @@ def test_start_loads_the_backend_then_a_classifier_with_random_weights_offline(q
 
 @pytest.fixture
 def flaky_predict(monkeypatch):
-    """A model.predict whose Predictor fails for a user's weights file and works otherwise."""
+    """Predictor loading that fails for a user's weights file and works otherwise."""
     built = []
 
-    class Predictor(FakePredictor):
-        def __init__(self, variant="b0", weights="imagenet", device="auto"):
-            if str(weights).endswith(".pth"):
-                raise WeightsError("The file does not hold EfficientNet weights; choose another file.")
-            super().__init__()
-            built.append((variant, weights))
-            self.classifier.variant = VARIANTS[variant]
-            self.classifier.source = f"{weights} weights"
+    def load_predictor(choice, device, stop):
+        if str(choice.weights).endswith(".pth"):
+            raise WeightsError("The file does not hold EfficientNet weights; choose another file.")
+        built.append((choice.variant, choice.weights))
+        predictor = FakePredictor()
+        predictor.classifier.variant = VARIANTS[choice.variant]
+        predictor.classifier.source = f"{choice.weights} weights"
+        return predictor
 
-    module = types.ModuleType("model.predict")
-    module.Predictor = Predictor
     weights = types.ModuleType("model.weights")
     weights.is_imagenet_cached = lambda variant: False
-    monkeypatch.setitem(sys.modules, "model.predict", module)
+    monkeypatch.setattr("app.predictor_loading.load_predictor", load_predictor)
     monkeypatch.setitem(sys.modules, "model.weights", weights)
     monkeypatch.setattr("model.device.describe_device", lambda d: "CPU · test")
     return built
@@ -72,14 +70,14 @@ def test_a_weights_file_that_fails_falls_back_and_says_why(qtbot, window, flaky_
 def test_a_newer_request_wins_over_a_slower_older_one(qtbot, window, monkeypatch):
     release = threading.Event()
 
-    class Predictor(FakePredictor):
-        def __init__(self, variant="b0", weights="imagenet", device="auto"):
-            super().__init__()
-            if variant == "b7":
-                release.wait(10)  # the big one is slow to load
-            self.classifier.variant = VARIANTS[variant]
+    def load_predictor(choice, device, stop):
+        predictor = FakePredictor()
+        if choice.variant == "b7":
+            release.wait(10)  # the big one is slow to load
+        predictor.classifier.variant = VARIANTS[choice.variant]
+        return predictor
 
-    monkeypatch.setitem(sys.modules, "model.predict", types.SimpleNamespace(Predictor=Predictor))
+    monkeypatch.setattr("app.predictor_loading.load_predictor", load_predictor)
     monkeypatch.setitem(sys.modules, "model.weights", types.SimpleNamespace(is_imagenet_cached=lambda v: True))
     monkeypatch.setattr("model.device.describe_device", lambda d: "CPU · test")
     load_backend(window, cached=("b0", "b7"))
