@@ -41,23 +41,13 @@ def load_classifier_for(choice: ModelChoice):
     return load_classifier(choice.variant, choice.weights)
 
 
-def cached_graph_path(classifier) -> Path:
-    """Where ``model.runtime`` keeps the ONNX graph of this classifier's weights."""
-    from model.runtime import cache_dir, graph_cache_key
-
-    return cache_dir() / "onnx" / f"{graph_cache_key(classifier.model, classifier.preprocessing.crop_size)}.onnx"
-
-
 def needs_graph_export(classifier, device) -> bool:
-    """Whether a Predictor for ``classifier`` on ``device`` would export an ONNX graph first.
+    """Whether a Predictor for ``classifier`` on ``device`` would export an ONNX graph first."""
+    from model.runtime import OnnxRunner, wants_onnx
 
-    Mirrors ``model.runtime.make_runner``'s "auto" choice: ONNX Runtime on a CPU when it is installed.
-    """
-    from model.runtime import onnxruntime_available
-
-    if device.type != "cpu" or not onnxruntime_available():
+    if not wants_onnx(device):
         return False
-    return not cached_graph_path(classifier).is_file()
+    return not OnnxRunner.graph_path(classifier.model, classifier.preprocessing.crop_size).is_file()
 
 
 def export_graph_in_child(choice: ModelChoice, stop: threading.Event) -> bool:

@@ -135,13 +135,17 @@ class OnnxRunner:
         self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
 
+    @staticmethod
+    def graph_path(model: nn.Module, image_size: int, cache: Path | None = None) -> Path:
+        """Where the cached graph of ``model`` at ``image_size`` lives (whether or not it exists yet)."""
+        return (cache or cache_dir()) / "onnx" / f"{graph_cache_key(model, image_size)}.onnx"
+
     @classmethod
     def ensure_graph(cls, model: nn.Module, image_size: int, cache: Path | None = None) -> Path:
         """Path of the cached graph for ``model``; exported first if it is not there yet."""
         from model.export import write_onnx
 
-        folder = (cache or cache_dir()) / "onnx"
-        path = folder / f"{graph_cache_key(model, image_size)}.onnx"
+        path = cls.graph_path(model, image_size, cache)
         with cls._export_lock:
             if not path.is_file():
                 log.info("exporting ONNX graph to %s", path)
@@ -161,6 +165,11 @@ def onnxruntime_available() -> bool:
     return True
 
 
+def wants_onnx(device: torch.device, runtime: str = "auto") -> bool:
+    """Whether ``make_runner`` tries ONNX Runtime: asked for, or "auto" on a CPU where it is installed."""
+    return runtime == "onnx" or (runtime == "auto" and device.type == "cpu" and onnxruntime_available())
+
+
 def make_runner(
     model: nn.Module, variant: str, device: torch.device, image_size: int, runtime: str = "auto",
     cache: Path | None = None,
@@ -173,8 +182,7 @@ def make_runner(
         from model.errors import StudioError
 
         raise StudioError(f"Unknown runtime {runtime!r}: use one of {', '.join(RUNTIME_CHOICES)}.")
-    want_onnx = runtime == "onnx" or (runtime == "auto" and device.type == "cpu" and onnxruntime_available())
-    if want_onnx:
+    if wants_onnx(device, runtime):
         try:
             return OnnxRunner(model, image_size, cache=cache)
         except Exception as e:  # a graph that will not export must not stop classification

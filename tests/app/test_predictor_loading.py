@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from app.predictor_loading import cached_graph_path, export_graph_in_child
+from app.predictor_loading import export_graph_in_child
 from app.state import ModelChoice
+from model.runtime import OnnxRunner
 from tests.app.test_models_page import load_backend
 
 
@@ -42,7 +43,7 @@ def test_a_switch_loads_off_the_ui_thread_and_exports_the_graph_in_a_child_proce
     assert changed.args[0].variant == "b0"
     predictor = window.session.predictor
     assert predictor.runner.name == "onnx"  # it runs the graph the child exported
-    assert cached_graph_path(predictor.classifier).is_file()
+    assert OnnxRunner.graph_path(predictor.classifier.model, predictor.classifier.preprocessing.crop_size).is_file()
     [prediction] = predictor.predict([image_factory("red.png", size=(48, 40))])
     assert prediction.ok and len(prediction.labels) == 5
 
