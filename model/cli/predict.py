@@ -41,6 +41,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     parser.add_argument("--model", metavar="BUNDLE", default=None, help="a fine-tuned model bundle (.pt) made by training")
     parser.add_argument("--top-k", type=_positive_int, default=5, help="how many labels per image (default: 5)")
+    parser.add_argument(
+        "--fast-decode",
+        action="store_true",
+        help="decode JPEGs at a reduced scale: about 1.3x faster on photos, but the slightly different "
+        "pixels can reorder the lower-ranked labels",
+    )
     add_device_flag(parser)
     add_json_flag(parser, "results (one object per file per line)")
     parser.set_defaults(run=run, usage_error=parser.error)
@@ -51,11 +57,13 @@ def _load_predictor(args: argparse.Namespace):
     from model.predict import Predictor
 
     if args.model:
-        return Predictor.from_bundle(args.model, device=args.device)
+        return Predictor.from_bundle(args.model, device=args.device, fast_decode=args.fast_decode)
     variant = args.variant or "b0"
     reporter = DownloadReporter(variant)
     try:
-        return Predictor(variant, args.weights or "imagenet", device=args.device, progress=reporter)
+        return Predictor(
+            variant, args.weights or "imagenet", device=args.device, progress=reporter, fast_decode=args.fast_decode
+        )
     finally:
         reporter.close()
 

@@ -71,6 +71,24 @@ def test_predict_prints_a_readable_table(photo_folder, capsys):
     assert "2 file(s), 1 unreadable" in err
 
 
+@pytest.mark.parametrize("flag, draft", [([], False), (["--fast-decode"], True)])
+def test_fast_decode_is_off_unless_asked_for(flag, draft, photo_folder, monkeypatch, capsys):
+    import model.predict
+
+    made = []
+
+    class SpyDecoder(model.predict.ThreadedDecoder):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self.draft)
+
+    monkeypatch.setattr(model.predict, "ThreadedDecoder", SpyDecoder)
+    argv = ["predict", str(photo_folder / "sub" / "b.jpg"), "--weights", "random", "--device", "cpu", *flag]
+    assert main(argv) == 0
+    assert made == [draft]
+    assert capsys.readouterr().out.startswith(str(photo_folder / "sub" / "b.jpg"))
+
+
 def test_info_json_lists_every_variant_and_what_is_cached(capsys):
     out = run_cli("info", "--json")
     assert out.returncode == 0, out.stderr
