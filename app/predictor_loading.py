@@ -83,7 +83,7 @@ def export_graph_in_child(choice: ModelChoice, stop: threading.Event) -> bool:
 
 
 def load_predictor(choice: ModelChoice, device: str, stop: threading.Event):
-    """The Predictor for ``choice`` on ``device``, its graph exported out of process when needed.
+    """The warmed-up Predictor for ``choice`` on ``device``, its graph exported out of process when needed.
 
     Returns None when ``stop`` was set before it was ready. Runs in a worker thread.
     """
@@ -96,7 +96,9 @@ def load_predictor(choice: ModelChoice, device: str, stop: threading.Event):
         export_graph_in_child(choice, stop)
     if stop.is_set():
         return None
-    return Predictor.from_classifier(classifier, dev)
+    predictor = Predictor.from_classifier(classifier, dev)
+    predictor.warm_up()  # the session's first-run costs, here rather than on the first drop
+    return predictor
 
 
 def export_graph_main(argv: list[str]) -> int:

@@ -15,7 +15,7 @@ import os
 import threading
 import time
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Iterator, Protocol, Sequence
 
@@ -45,7 +45,9 @@ class Decoder(Protocol):
     ) -> Iterator[DecodedImage]: ...
 
 
-def decode_file(path: str | os.PathLike, prep: Preprocessing, draft: bool = False) -> DecodedImage:
+def decode_file(
+    path: str | os.PathLike, prep: Preprocessing, draft: bool = False, helper: Executor | None = None
+) -> DecodedImage:
     """Decode one file and preprocess it; a bad file becomes an error, never an exception.
 
     The resize samples only the region the centre crop keeps, straight to the
@@ -53,12 +55,12 @@ def decode_file(path: str | os.PathLike, prep: Preprocessing, draft: bool = Fals
     torchvision's recipe at about 60 % of its cost. ``draft`` also decodes JPEGs
     at a reduced DCT scale (never below the resize target): about 2.5× faster
     for photos, but the pixels are blurred a little differently, which can
-    reorder a classifier's lower-ranked classes.
+    reorder a classifier's lower-ranked classes. A ``helper`` thread shares the resize.
     """
     start = time.perf_counter()
     try:
         draft_size = (prep.resize_size, prep.resize_size) if draft else None
-        tensor, error = fast_eval_tensor(load_image(path, draft_size=draft_size), prep), None
+        tensor, error = fast_eval_tensor(load_image(path, draft_size=draft_size), prep, helper), None
     except StudioError as e:
         tensor, error = None, str(e)
     except Exception as e:  # a decoder bug must still only cost this one file
@@ -82,13 +84,15 @@ class ThreadedDecoder:
         self.workers = max(1, workers)
         self.draft = draft
         self.overlap = overlap
+        # A lone image decodes on the caller's thread; this one shares its resize.
+        self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="resize") if self.workers > 1 else None
 
     def decode(
         self, paths: Sequence[str | os.PathLike], cancel: threading.Event | None = None, lookahead: int = 16
     ) -> Iterator[DecodedImage]:
         """Yield one ``DecodedImage`` per path, in order; stops early when ``cancel`` is set."""
         if len(paths) == 1 and not (cancel is not None and cancel.is_set()):
-            yield decode_file(paths[0], self.preprocessing, self.draft)  # nothing to overlap: skip the pool
+            yield decode_file(paths[0], self.preprocessing, self.draft, self._helper)  # nothing to overlap
             return
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="decode")
         queue: deque[Future] = deque()

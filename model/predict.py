@@ -115,6 +115,18 @@ class Predictor:
     def class_names(self) -> list[str]:
         return self.classifier.class_names
 
+    def warm_up(self) -> float:
+        """Run one blank image through the runtime; returns the seconds it took.
+
+        The first run of a session allocates its memory arena and picks its
+        kernels (or, on a GPU, initialises the CUDA context): paying that when
+        the model is loaded, in the background, keeps it off the first drop.
+        """
+        crop = self.classifier.preprocessing.crop_size
+        start = time.perf_counter()
+        self.runner(torch.zeros(1, 3, crop, crop))
+        return time.perf_counter() - start
+
     def default_batch_size(self) -> int:
         """Images per forward pass: more on GPUs, fewer for the large-resolution variants."""
         base = {"cuda": 64, "mps": 16}.get(self.device.type, 8)

@@ -153,3 +153,19 @@ def test_cuda_agrees_with_the_cpu(classifier, predictor, image_factory):
     for a, b in zip(gpu.predict(paths), predictor.predict(paths), strict=True):
         assert a.indices[0] == b.indices[0]
         assert a.scores == pytest.approx(b.scores, abs=1e-3)
+
+
+def test_warm_up_runs_one_blank_image_of_the_crop_size_through_the_runtime(classifier):
+    predictor = Predictor.from_classifier(classifier, device="cpu")
+    real, shapes = predictor.runner, []
+
+    class Spy:
+        name = real.name
+
+        def __call__(self, batch):
+            shapes.append(tuple(batch.shape))
+            return real(batch)
+
+    predictor.runner = Spy()
+    assert predictor.warm_up() > 0
+    assert shapes == [(1, 3, PREP.crop_size, PREP.crop_size)]

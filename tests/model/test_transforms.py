@@ -61,3 +61,13 @@ def test_a_crop_larger_than_the_resized_image_falls_back_to_the_padded_recipe():
     im = Image.fromarray(np.random.default_rng(1).integers(0, 256, (60, 90, 3), dtype=np.uint8), "RGB")
     assert kept_region(90, 60, prep) is None
     assert torch.equal(fast_eval_tensor(im, prep), eval_tensor(im, prep))
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (333, 517), (100, 90)])
+def test_sharing_the_resize_with_a_helper_thread_gives_the_same_pixels(size):
+    from concurrent.futures import ThreadPoolExecutor
+
+    im = Image.fromarray(np.random.default_rng(2).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8), "RGB")
+    prep = VARIANTS["b0"].eval_preprocessing
+    with ThreadPoolExecutor(max_workers=1) as helper:
+        assert torch.equal(fast_eval_tensor(im, prep, helper), fast_eval_tensor(im, prep))
