@@ -10,12 +10,11 @@ process pool) can replace this class without touching the predictor.
 
 from __future__ import annotations
 
-import itertools
+import functools
 import os
 import threading
 import time
-from collections import deque
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Iterator, Protocol, Sequence
 
@@ -23,6 +22,7 @@ import torch
 
 from model.errors import StudioError
 from model.images import load_image
+from model.ordered_pool import ordered_map
 from model.transforms import fast_eval_tensor
 from model.variants import Preprocessing
 
@@ -94,26 +94,7 @@ class ThreadedDecoder:
         if len(paths) == 1 and not (cancel is not None and cancel.is_set()):
             yield decode_file(paths[0], self.preprocessing, self.draft, self._helper)  # nothing to overlap
             return
-        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="decode")
-        queue: deque[Future] = deque()
-        pending = iter(paths)
-        lookahead = max(1, lookahead)
-
-        def submit(count: int) -> None:
-            for path in itertools.islice(pending, count):
-                queue.append(pool.submit(decode_file, path, self.preprocessing, self.draft))
-
-        try:
-            submit(lookahead)
-            while queue:
-                if cancel is not None and cancel.is_set():
-                    return
-                item = queue.popleft().result()
-                if self.overlap:
-                    submit(1)  # keep the pool busy while the consumer runs inference on what we yield
-                yield item
-                if not self.overlap and not queue:
-                    submit(lookahead)  # the consumer is back for more: decode the next chunk
-        finally:
-            # Also runs when the consumer stops early: drop queued work, let running decodes end.
-            pool.shutdown(wait=True, cancel_futures=True)
+        yield from ordered_map(
+            functools.partial(decode_file, prep=self.preprocessing, draft=self.draft),
+            paths, self.workers, lookahead, cancel, overlap=self.overlap, name="decode",
+        )

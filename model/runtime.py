@@ -16,7 +16,7 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 import numpy as np
 import torch
@@ -37,6 +37,10 @@ class Runner(Protocol):
     name: str
 
     def __call__(self, batch: torch.Tensor) -> np.ndarray: ...
+
+    def lane(self) -> Callable[[torch.Tensor], np.ndarray] | None:
+        """The same, computed on the calling thread alone (None if the runtime cannot):
+        several threads can then each classify their own images at once."""
 
 
 def cache_dir() -> Path:
@@ -74,6 +78,9 @@ class TorchRunner:
         self.device = device
         self.policy = speed_policy(device)
         self.model = placed_copy(model, variant, device, self.policy.channels_last)
+
+    def lane(self) -> None:
+        return None  # torch's thread count is global to the process: no per-thread runs
 
     def __call__(self, batch: torch.Tensor) -> np.ndarray:
         try:
@@ -126,17 +133,31 @@ class OnnxRunner:
     _export_lock = threading.Lock()  # two predictors exporting the same graph at once would race
 
     def __init__(self, model: nn.Module, image_size: int, threads: int | None = None, cache: Path | None = None) -> None:
+        self.path = self.ensure_graph(model, image_size, cache)
+        self.session = self._session(threads or cpu_cores())
+        self.input_name = self.session.get_inputs()[0].name
+        self._lane_session = None  # single-threaded, made on first use (it holds its own copy of the weights)
+        self._lane_lock = threading.Lock()
+
+    def _session(self, threads: int):
         import onnxruntime as ort
 
-        self.path = self.ensure_graph(model, image_size, cache)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or cpu_cores()
+        options.intra_op_num_threads = threads
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # Idle pool threads spin for a while after each run, taking the cores the
         # decode threads need between batches: stop them as soon as a run ends.
         options.add_session_config_entry("session.force_spinning_stop", "1")
-        self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
-        self.input_name = self.session.get_inputs()[0].name
+        return ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+
+    def lane(self) -> Callable[[torch.Tensor], np.ndarray]:
+        """Runs on a single-threaded session, shared by every lane (ONNX Runtime sessions
+        are safe to run from several threads at once)."""
+        with self._lane_lock:
+            if self._lane_session is None:
+                self._lane_session = self._session(1)
+        session = self._lane_session
+        return lambda batch: session.run(None, {self.input_name: _as_input(batch)})[0]
 
     @staticmethod
     def graph_path(model: nn.Module, image_size: int, cache: Path | None = None) -> Path:
@@ -156,8 +177,11 @@ class OnnxRunner:
         return path
 
     def __call__(self, batch: torch.Tensor) -> np.ndarray:
-        x = batch.detach().cpu().numpy().astype(np.float32, copy=False)
-        return self.session.run(None, {self.input_name: x})[0]
+        return self.session.run(None, {self.input_name: _as_input(batch)})[0]
+
+
+def _as_input(batch: torch.Tensor) -> np.ndarray:
+    return batch.detach().cpu().numpy().astype(np.float32, copy=False)
 
 
 def onnxruntime_available() -> bool:

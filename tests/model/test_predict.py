@@ -155,17 +155,67 @@ def test_cuda_agrees_with_the_cpu(classifier, predictor, image_factory):
         assert a.scores == pytest.approx(b.scores, abs=1e-3)
 
 
-def test_warm_up_runs_one_blank_image_of_the_crop_size_through_the_runtime(classifier):
+def test_warm_up_runs_one_blank_image_through_the_runtime_and_its_lane(classifier):
     predictor = Predictor.from_classifier(classifier, device="cpu")
     real, shapes = predictor.runner, []
 
+    def recording(run, label):
+        def call(batch):
+            shapes.append((label, tuple(batch.shape)))
+            return run(batch)
+        return call
+
     class Spy:
         name = real.name
+        __call__ = staticmethod(recording(real, "all cores"))
 
-        def __call__(self, batch):
-            shapes.append(tuple(batch.shape))
-            return real(batch)
+        def lane(self):
+            return recording(real.lane(), "lane")
 
     predictor.runner = Spy()
     assert predictor.warm_up() > 0
-    assert shapes == [(1, 3, PREP.crop_size, PREP.crop_size)]
+    blank = (1, 3, PREP.crop_size, PREP.crop_size)
+    assert shapes == [("all cores", blank), ("lane", blank)]
+
+
+def test_many_images_on_a_cpu_go_through_lanes_in_order_with_their_errors(classifier, image_factory, tmp_path):
+    predictor = Predictor.from_classifier(classifier, device="cpu")
+    if predictor.lanes < 2:
+        pytest.skip("a single core has no lanes")
+    good = _images(image_factory, 5)
+    bad = tmp_path / "bad.jpg"
+    bad.write_text("not a picture")
+    paths = [good[0], good[1], bad, good[2], good[3], good[4]]
+    threads = set()
+    real_lane = predictor.runner.lane
+
+    def lane():
+        run = real_lane()
+
+        def call(batch):
+            threads.add(threading.current_thread().name)
+            return run(batch)
+        return call
+
+    predictor.runner.lane = lane
+    by_lanes = predictor.predict(paths, top_k=1000)
+    batched = list(predictor.predict_iter(paths, top_k=1000, batch_size=4))
+    assert threads and all(name.startswith("classify") for name in threads)  # not the caller's thread
+    assert [r.path for r in by_lanes] == [str(p) for p in paths]
+    assert by_lanes[2].error and "not an image" in by_lanes[2].error
+    for a, b in zip(by_lanes, batched, strict=True):
+        assert a.error == b.error
+        if a.ok:  # the single-threaded session computes what the batched one does
+            assert a.seconds > 0
+            by_class = dict(zip(b.indices, b.scores))
+            assert [by_class[i] for i in a.indices] == pytest.approx(a.scores, abs=1e-5)
+
+
+def test_cancel_stops_the_lanes(classifier, image_factory):
+    predictor = Predictor.from_classifier(classifier, device="cpu")
+    cancel = threading.Event()
+    seen = []
+    for result in predictor.predict_iter(_images(image_factory, 12), cancel=cancel):
+        seen.append(result)
+        cancel.set()
+    assert len(seen) == 1
