@@ -206,6 +206,7 @@ class Trainer:
         try:
             yield from self._run()
         finally:
+            self.stepper = None  # holds the DDP wrapper, which must go before the process group
             self.dist.close()
 
     def _run(self) -> Iterator[object]:
