@@ -99,7 +99,7 @@ def child_measure(photos: Path, count: int) -> None:
     peak = peak_rss_bytes()
     assert len(results) == count and all(p.ok for p in results), "every photo should classify"
     print(json.dumps({
-        "count": count, "runtime": predictor.runner.name, "batch": predictor.default_batch_size(),
+        "count": count, "runtime": predictor.runner.name, "lanes": predictor.lanes,
         "setup_peak": setup_peak, "baseline": baseline, "peak": peak, "end": end, "reset": was_reset,
     }))
 
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                 for n in counts]
 
     first = rows[0]
-    print(f"B0, CPU, random weights; runtime {first['runtime']}, batches of {first['batch']}; "
+    print(f"B0, CPU, random weights; runtime {first['runtime']}, {first['lanes']} lane(s); "
           f"{DISTINCT_PHOTOS} distinct 1024×768 JPEGs repeated; one fresh process per count")
     print(f"{'images':>7}{'setup peak MiB':>16}{'baseline MiB':>14}{'peak MiB':>10}{'peak−baseline':>15}{'RSS at end':>12}")
     for r in rows:

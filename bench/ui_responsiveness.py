@@ -79,6 +79,7 @@ window.show()
 QTimer.singleShot(0, lambda: window.start(check_online=False))
 QTimer.singleShot(300_000, qapp.quit)
 qapp.exec()
+window.close()  # as a user would: closeEvent stops the workers before Qt goes away
 window.pool.wait_all()
 """
 
