@@ -8,6 +8,7 @@ second, so a thousand fast predictions cost the UI ten repaints per second.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QTimer, Signal, Slot
@@ -54,6 +55,8 @@ class ClassifyPage(Page):
         self._pending: list[tuple[int, object]] = []
         self._first_row = 0
         self._clears = 0  # bumped by clear(): thumbnails still on their way belong to old rows
+        self._job_started = 0.0
+        self._busy_seconds = 0.0  # wall-clock time spent classifying the rows shown
         self._build()
         self._flush_timer = QTimer(self)
         self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
@@ -211,6 +214,7 @@ class ClassifyPage(Page):
         worker.failed.connect(self._on_failed)
         worker.finished.connect(self._on_finished)
         self._worker = worker
+        self._job_started = time.monotonic()
         active = self.session.active
         self.job.track(worker, f"Classifying with {active.title}" if active else "Classifying")
         self.context.pool.start(worker)  # after every connection, so no early signal is lost
@@ -248,6 +252,7 @@ class ClassifyPage(Page):
     @Slot()
     def _on_finished(self) -> None:
         worker, self._worker = self._worker, None
+        self._busy_seconds += time.monotonic() - self._job_started
         self._flush()
         self._flush_timer.stop()
         if worker is not None and worker.stop_requested:
@@ -289,6 +294,7 @@ class ClassifyPage(Page):
         for t in self._thumbnailers:
             t.stop()
         self._clears += 1
+        self._busy_seconds = 0.0
         self.results.clear()
         self.stack.setCurrentWidget(self.drop_zone)
         self._show_message("")
@@ -373,7 +379,7 @@ class ClassifyPage(Page):
 
     @Slot()
     def _update_summary(self) -> None:
-        self.summary.setText(summary_text(self.results.rows(), running=self._worker is not None))
+        self.summary.setText(summary_text(self.results.rows(), self._worker is not None, self._busy_seconds))
         self._update_buttons()
 
     def is_settled(self) -> bool:

@@ -126,17 +126,22 @@ class ResultsModel(QAbstractListModel):
         return sum(1 for r in self._rows if r.state is state)
 
 
-def summary_text(rows: list[ResultRow], running: bool) -> str:
-    """"12 of 40 images classified · 1 could not be read · 35 ms per image" ("" without rows)."""
+def summary_text(rows: list[ResultRow], running: bool, busy_seconds: float = 0.0) -> str:
+    """"12 of 40 images classified · 1 could not be read · 35 ms per image" ("" without rows).
+
+    The time per image is wall-clock time (``busy_seconds``, from drop to last
+    result) over the files handled: what the user waited. The per-file times
+    add up to more when several files are classified at once.
+    """
     if not rows:
         return ""
-    done = [r for r in rows if r.state is RowState.DONE]
+    done = sum(1 for r in rows if r.state is RowState.DONE)
     failed = sum(1 for r in rows if r.state is RowState.FAILED)
-    parts = [f"{len(done)} of {len(rows)} images classified"]
+    parts = [f"{done} of {len(rows)} images classified"]
     if failed:
         parts.append(f"{failed} could not be read")
-    if done and not running:
-        parts.append(f"{1000 * sum(r.prediction.seconds for r in done) / len(done):.0f} ms per image")
+    if done and not running and busy_seconds > 0:
+        parts.append(f"{1000 * busy_seconds / (done + failed):.0f} ms per image")
     return " · ".join(parts)
 
 

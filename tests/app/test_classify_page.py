@@ -41,6 +41,20 @@ def test_a_batch_with_a_bad_file_shows_its_error_inline_and_classifies_the_rest(
     assert page.stack.currentWidget() is page.list_view
     assert "2 of 3 images classified" in page.summary.text()
     assert "1 could not be read" in page.summary.text()
+    assert "ms per image" in page.summary.text()
+
+
+def test_the_summary_gives_wall_clock_time_per_file_handled():
+    from app.widgets.results_model import ResultRow, summary_text
+
+    rows = [ResultRow("a", RowState.DONE), ResultRow("b", RowState.DONE), ResultRow("c", RowState.FAILED),
+            ResultRow("d", RowState.WAITING)]
+    # 3 files handled in 0.06 s of wall-clock time (each file's own time does not matter).
+    assert summary_text(rows, running=False, busy_seconds=0.06) == (
+        "2 of 4 images classified · 1 could not be read · 20 ms per image"
+    )
+    assert summary_text(rows, running=True, busy_seconds=0.06) == "2 of 4 images classified · 1 could not be read"
+    assert summary_text([], running=False) == ""
 
 
 def test_worker_signals_arrive_in_order(qtbot, image_factory, tmp_path):
