@@ -1,9 +1,10 @@
 """Turning image files into model-ready tensors, off the inference thread.
 
-``ThreadedDecoder`` decodes and preprocesses files on a small thread pool
-(Pillow and torch release the GIL while they work) and hands them back in input
-order, a bounded number ahead of the consumer so memory stays flat and decoding
-overlaps inference. ``Predictor`` only relies on ``decode(paths, cancel, lookahead)``
+``decode_file`` turns one file into a tensor (or a one-sentence error).
+``ThreadedDecoder`` runs it on a small thread pool (Pillow and numpy release the
+GIL while they work) and hands the results back in input order, a bounded
+number ahead of the consumer so memory stays flat; on a GPU decoding overlaps
+inference, on a CPU the two take turns. ``Predictor`` only relies on ``decode(paths, cancel, lookahead)``
 yielding ``DecodedImage``s in order, so a faster backend (GPU JPEG decode, a
 process pool) can replace this class without touching the predictor.
 """
@@ -51,7 +52,7 @@ def decode_file(
     """Decode one file and preprocess it; a bad file becomes an error, never an exception.
 
     The resize samples only the region the centre crop keeps, straight to the
-    crop size (``fast_eval_tensor``): pixels within one grey level of
+    crop size (``fast_eval_tensor``): pixels within two grey levels of
     torchvision's recipe at about 60 % of its cost. ``draft`` also decodes JPEGs
     at a reduced DCT scale (never below the resize target): about 2.5× faster
     for photos, but the pixels are blurred a little differently, which can

@@ -42,7 +42,7 @@ class Prediction:
     scores: list[float]
     indices: list[int]
     error: str | None
-    seconds: float  # decode + preprocessing + this file's share of its batch's inference
+    seconds: float  # decode + preprocessing + inference (in a batch: this file's share of it)
 
     @property
     def ok(self) -> bool:
@@ -92,9 +92,10 @@ class Predictor:
         """A predictor around an already loaded classifier (left unchanged, on the CPU).
 
         ``runtime`` is "auto" (ONNX Runtime on a CPU, torch elsewhere), "torch" or "onnx".
-        By default JPEGs decode at full size, so the pixels (and, within 1e-4, the
-        probabilities) equal torchvision's recipe. ``fast_decode`` decodes them at a
-        reduced DCT scale instead: faster for large photos, with slightly different pixels.
+        By default JPEGs decode at full size and the pixels are within two grey
+        levels of torchvision's recipe (``model.transforms.fast_eval_tensor``).
+        ``fast_decode`` decodes JPEGs at a reduced DCT scale instead: faster for
+        photos, but the lower-ranked classes can change order (README, Performance).
         """
         self = cls.__new__(cls)
         self._attach(classifier, resolve_device(device), runtime, fast_decode)
