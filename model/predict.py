@@ -197,7 +197,7 @@ class Predictor:
 
         On a CPU this beats batching on all cores: a single-threaded session never
         waits at a barrier for a core that is busy elsewhere, and decoding never
-        stalls a running batch (B0 on 2 cores: 3.2× the plain recipe, against 2.4×).
+        stalls a running batch (B0 on 2 cores: 3.0–3.1× the plain recipe, against 2.4×).
         Memory stays flat: at most two images per lane are in flight.
         """
         prep, names = self.classifier.preprocessing, self.class_names

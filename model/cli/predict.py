@@ -44,7 +44,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument(
         "--fast-decode",
         action="store_true",
-        help="decode JPEGs at a reduced scale: about 1.3x faster on photos, but the slightly different "
+        help="decode JPEGs at a reduced scale: about 1.2x faster on photos, but the slightly different "
         "pixels can reorder the lower-ranked labels",
     )
     add_device_flag(parser)
