@@ -29,7 +29,6 @@ test: $(VENV)/.installed
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 bench: $(VENV)/.installed
-	$(PY) -m pip install -q -e '.[test,bench]'
 	$(PY) bench/classify.py
 	$(PY) bench/train.py
 

