@@ -1,9 +1,11 @@
 """How fast each EfficientNet variant runs on this machine.
 
 ``measure_variant`` times one variant's forward pass on a device: latency is the
-median of single-image passes, throughput comes from batches of ``batch_size``.
-It times the runtime classification really uses there (ONNX Runtime on a CPU,
-torch with channels_last/autocast on a GPU; see ``model.runtime``).
+median of single-image passes, throughput comes from passes of ``batch_size``
+images. It times the runtime classification really uses there, the way it uses
+it: on a CPU, ONNX Runtime with many images spread over one lane per core
+(``Predictor``'s lanes); on a GPU, torch with channels_last/autocast on batches
+(see ``model.runtime``).
 Weights are random: speed does not depend on their values, and nothing has to
 be downloaded. ``measure_variants`` does the same for several variants as a
 generator of ``Progress`` and ``Measurement`` events, so a GUI worker or the CLI
@@ -16,13 +18,14 @@ import statistics
 import threading
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 import torch
 
-from model.device import resolve_device
+from model.device import cpu_cores, resolve_device
 from model.events import Progress
 from model.variants import get_variant
 
@@ -41,6 +44,7 @@ class Measurement:
     image_size: int = 224
     repeats: int = 0
     runtime: str = "torch"  # "onnx" (ONNX Runtime) or "torch"
+    lanes: int = 1  # threads each running single images for the throughput (1: whole batches)
 
 
 def passes_per_variant(batch_size: int, repeats: int) -> int:
@@ -115,8 +119,11 @@ def _measure_steps(
 
     # The runtime classification uses on this device (ONNX Runtime on a CPU). Its graph of
     # these throwaway weights goes to a temporary folder, not the user's graph cache.
+    lanes = cpu_cores() if device.type == "cpu" else 1
     with tempfile.TemporaryDirectory(prefix="studio-bench-") as tmp:
         runner = make_runner(net, v.name, device, size, runtime, cache=Path(tmp))
+        # The lanes' session loads the graph too, so before the folder goes.
+        lane = runner.lane() if lanes > 1 and batch is not None else None
     yield None  # building the runner (an ONNX export on a CPU) can take seconds: a cancel point
 
     single_times = []
@@ -128,15 +135,21 @@ def _measure_steps(
     latency = statistics.median(single_times)
 
     if batch is None:
-        images_per_sec = 1.0 / latency
-    else:
+        images_per_sec, lanes = 1.0 / latency, 1
+    elif lane is None:
+        lanes = 1
         batch_times = []
         for i in range(WARMUP_PASSES + repeats):
-            seconds = _timed(runner, batch)
-            if i >= WARMUP_PASSES:
-                batch_times.append(seconds)
+            batch_times.append(_timed(runner, batch))
             yield None
-        images_per_sec = batch_size / statistics.median(batch_times)
+        images_per_sec = batch_size / statistics.median(batch_times[WARMUP_PASSES:])
+    else:
+        lane_times = []
+        with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="bench-lane") as pool:
+            for i in range(WARMUP_PASSES + repeats):
+                lane_times.append(_timed_in_lanes(pool, lane, batch))
+                yield None
+        images_per_sec = batch_size / statistics.median(lane_times[WARMUP_PASSES:])
 
     yield Measurement(
         variant=v.name,
@@ -147,7 +160,15 @@ def _measure_steps(
         image_size=size,
         repeats=repeats,
         runtime=runner.name,
+        lanes=lanes,
     )
+
+
+def _timed_in_lanes(pool: ThreadPoolExecutor, lane, batch: torch.Tensor) -> float:
+    """Seconds for the pool's lanes to run every image of ``batch`` one by one, as classification does."""
+    start = time.perf_counter()
+    list(pool.map(lambda image: lane(image.unsqueeze(0)), batch))
+    return time.perf_counter() - start
 
 
 def _timed(runner, x: torch.Tensor) -> float:

@@ -34,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"comma-separated variants (default: b0,b3,b7; all: {','.join(VARIANT_NAMES)})")
     add_device_flag(p)
     p.add_argument("--batch-size", type=_positive, default=None,
-                   help="images per pass for the throughput figure (default: 16 on a GPU, 8 on a CPU)")
+                   help="images per timed pass for the throughput figure (default: 16 on a GPU, 8 on a CPU)")
     p.add_argument("--repeats", type=_positive, default=10, help="timed passes; the median is reported (default: 10)")
     p.add_argument("--image-size", type=_positive, default=None, help="input size (default: each variant's native one)")
     p.add_argument("--runtime", choices=["auto", "torch", "onnx"], default="auto",
@@ -64,11 +64,13 @@ def run(args: argparse.Namespace) -> int:
         print_json([{
             "variant": m.variant, "device": m.device, "runtime": m.runtime, "image_size": m.image_size,
             "latency_ms": m.latency_ms_median, "images_per_sec": m.images_per_sec, "batch_size": m.batch_size,
-            "repeats": m.repeats,
+            "lanes": m.lanes, "repeats": m.repeats,
         } for m in rows])
         return 0
-    print(f"{describe_device(device)}; latency: median of {args.repeats} single images; throughput: batches of {batch}")
-    print(f"{'variant':<8}{'runtime':<8}{'size':>6}{'latency ms':>12}{'images/s':>10}")
+    print(f"{describe_device(device)}; latency: median of {args.repeats} single images; "
+          f"throughput: {batch} images per pass, as classification runs them (lanes > 1: one image at a time per core)")
+    print(f"{'variant':<8}{'runtime':<8}{'size':>6}{'latency ms':>12}{'images/s':>10}{'lanes':>7}")
     for m in rows:
-        print(f"{m.variant:<8}{m.runtime:<8}{m.image_size:>6}{m.latency_ms_median:>12.1f}{m.images_per_sec:>10.1f}")
+        print(f"{m.variant:<8}{m.runtime:<8}{m.image_size:>6}{m.latency_ms_median:>12.1f}{m.images_per_sec:>10.1f}"
+              f"{m.lanes:>7}")
     return 0

@@ -83,3 +83,28 @@ def test_bench_cli_rejects_an_unknown_variant(capsys):
     with pytest.raises(SystemExit) as info:
         main(["bench", "--variants", "b0,b9"])
     assert info.value.code == 2 and "b9" in capsys.readouterr().err
+
+
+def test_cpu_throughput_runs_one_lane_per_core_as_classification_does(monkeypatch):
+    from model import benchmark
+    from model.runtime import OnnxRunner
+
+    monkeypatch.setattr(benchmark, "cpu_cores", lambda: 2)  # CI has 2 cores; say so on any machine
+    threads = set()
+    real_lane = OnnxRunner.lane
+
+    def lane(self):
+        run = real_lane(self)
+
+        def call(x):
+            assert x.shape[0] == 1  # single images, as in Predictor's lanes
+            threads.add(threading.current_thread().name)
+            return run(x)
+        return call
+
+    monkeypatch.setattr(OnnxRunner, "lane", lane)
+    m = measure_variant("b0", "cpu", batch_size=4, repeats=1, image_size=32)
+    assert m.lanes == 2 and m.images_per_sec > 0
+    assert threads and all(name.startswith("bench-lane") for name in threads)
+    # torch has no per-thread runs: whole batches, one lane.
+    assert measure_variant("b0", "cpu", batch_size=2, repeats=1, image_size=32, runtime="torch").lanes == 1
