@@ -110,6 +110,16 @@ class AppSettings:
     def device(self, value: str) -> None:
         self._s.setValue("model/device", value)
 
+    # --- the Classify page -------------------------------------------------------------
+    @property
+    def fast_decode(self) -> bool:
+        """Decode JPEGs at a reduced scale when classifying (faster; lower-ranked labels may move)."""
+        return self._s.value("classify/fast_decode", False, type=bool)
+
+    @fast_decode.setter
+    def fast_decode(self, value: bool) -> None:
+        self._s.setValue("classify/fast_decode", bool(value))
+
     # --- the Train page ----------------------------------------------------------------
     @property
     def runs_folder(self) -> str:

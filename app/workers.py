@@ -214,11 +214,12 @@ class ClassifyWorker(Worker):
     files_listed = Signal(list)  # [str]: every file that will be classified, in order
     prediction_ready = Signal(int, object)  # index into files_listed, model.predict.Prediction
 
-    def __init__(self, predictor, paths: list[str], top_k: int = 5) -> None:
+    def __init__(self, predictor, paths: list[str], top_k: int = 5, fast_decode: bool = False) -> None:
         super().__init__("Classifying images")
         self.predictor = predictor
         self.paths = list(paths)
         self.top_k = top_k
+        self.fast_decode = fast_decode
 
     def work(self) -> None:
         from model.images import iter_image_files
@@ -231,7 +232,7 @@ class ClassifyWorker(Worker):
         self.files_listed.emit(files)
         total = len(files)
         last = 0.0
-        stream = self.predictor.predict_iter(files, top_k=self.top_k, cancel=self._stop)
+        stream = self.predictor.predict_iter(files, top_k=self.top_k, cancel=self._stop, fast_decode=self.fast_decode)
         for index, prediction in enumerate(stream):
             self.prediction_ready.emit(index, prediction)
             now = time.monotonic()

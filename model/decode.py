@@ -42,7 +42,8 @@ class Decoder(Protocol):
     """What ``Predictor`` needs from an image decoding backend."""
 
     def decode(
-        self, paths: Sequence[str | os.PathLike], cancel: threading.Event | None = None, lookahead: int = 16
+        self, paths: Sequence[str | os.PathLike], cancel: threading.Event | None = None, lookahead: int = 16,
+        draft: bool | None = None,
     ) -> Iterator[DecodedImage]: ...
 
 
@@ -89,13 +90,18 @@ class ThreadedDecoder:
         self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="resize") if self.workers > 1 else None
 
     def decode(
-        self, paths: Sequence[str | os.PathLike], cancel: threading.Event | None = None, lookahead: int = 16
+        self, paths: Sequence[str | os.PathLike], cancel: threading.Event | None = None, lookahead: int = 16,
+        draft: bool | None = None,
     ) -> Iterator[DecodedImage]:
-        """Yield one ``DecodedImage`` per path, in order; stops early when ``cancel`` is set."""
+        """Yield one ``DecodedImage`` per path, in order; stops early when ``cancel`` is set.
+
+        ``draft`` overrides the decoder's own choice for this call.
+        """
+        draft = self.draft if draft is None else draft
         if len(paths) == 1 and not (cancel is not None and cancel.is_set()):
-            yield decode_file(paths[0], self.preprocessing, self.draft, self._helper)  # nothing to overlap
+            yield decode_file(paths[0], self.preprocessing, draft, self._helper)  # nothing to overlap
             return
         yield from ordered_map(
-            functools.partial(decode_file, prep=self.preprocessing, draft=self.draft),
+            functools.partial(decode_file, prep=self.preprocessing, draft=draft),
             paths, self.workers, lookahead, cancel, overlap=self.overlap, name="decode",
         )

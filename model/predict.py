@@ -158,25 +158,28 @@ class Predictor:
         top_k: int = 5,
         batch_size: int | None = None,
         cancel: threading.Event | None = None,
+        fast_decode: bool | None = None,
     ) -> Iterator[Prediction]:
         """Yield ``Prediction``s in input order as they are ready; stop when ``cancel`` is set.
 
         By default several images on a CPU go through lanes (one per core) and
         elsewhere through batches of ``default_batch_size``; a ``batch_size``
-        asks for batches of that size.
+        asks for batches of that size. ``fast_decode`` overrides the predictor's
+        own choice for this call (the app's setting can change between drops).
         """
         if top_k < 1:
             raise StudioError(f"top_k must be at least 1, not {top_k}.")
         k = min(top_k, len(self.class_names))
+        draft = self.fast_decode if fast_decode is None else fast_decode
         paths = list(paths)
         lane = self.runner.lane() if batch_size is None and self.lanes > 1 and len(paths) > 1 else None
         if lane is not None:
-            yield from self._predict_in_lanes(paths, k, lane, cancel)
+            yield from self._predict_in_lanes(paths, k, lane, cancel, draft)
             return
         size = max(1, batch_size or self.default_batch_size())
         waiting: list[DecodedImage] = []  # in input order; flushed when `size` of them are images
         images = 0
-        for item in self.decoder.decode(paths, cancel=cancel, lookahead=self._lookahead * size):
+        for item in self.decoder.decode(paths, cancel=cancel, lookahead=self._lookahead * size, draft=draft):
             waiting.append(item)
             if item.tensor is not None:
                 images += 1
@@ -191,7 +194,7 @@ class Predictor:
 
     def _predict_in_lanes(
         self, paths: list[str | os.PathLike], k: int, lane: Callable[[torch.Tensor], np.ndarray],
-        cancel: threading.Event | None,
+        cancel: threading.Event | None, draft: bool,
     ) -> Iterator[Prediction]:
         """Each image decoded and classified start to finish on one lane thread; results in input order.
 
@@ -203,7 +206,7 @@ class Predictor:
         prep, names = self.classifier.preprocessing, self.class_names
 
         def classify(path: str | os.PathLike) -> Prediction:
-            d = decode_file(path, prep, self.fast_decode)
+            d = decode_file(path, prep, draft)
             if d.tensor is None:
                 return Prediction(d.path, [], [], [], d.error, d.seconds)
             start = time.perf_counter()

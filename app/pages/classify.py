@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QTimer, Signal, Slot
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage, QKeySequence
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -55,6 +55,7 @@ class ClassifyPage(Page):
         self._pending: list[tuple[int, object]] = []
         self._first_row = 0
         self._clears = 0  # bumped by clear(): thumbnails still on their way belong to old rows
+        self.fast_decode_action: QAction | None = None  # made by fill_menu
         self._job_started = 0.0
         self._busy_seconds = 0.0  # wall-clock time spent classifying the rows shown
         self._build()
@@ -143,6 +144,13 @@ class ClassifyPage(Page):
         add_action(menu, self, "&Export results as CSV…", self.export_csv, "Ctrl+E", "Save the results as a CSV table")
         add_action(menu, self, "&Cancel", self.cancel, "Esc", "Stop classifying; results so far are kept")
         add_action(menu, self, "C&lear results", self.clear, "Ctrl+Shift+Backspace", "Remove all results from the list")
+        menu.addSeparator()
+        self.fast_decode_action = add_action(
+            menu, self, "Fast &JPEG decoding", self._set_fast_decode, None,
+            "Decode JPEG photos at a reduced scale: about 1.2× faster, but the lower-ranked labels can change order",
+        )
+        self.fast_decode_action.setCheckable(True)
+        self.fast_decode_action.setChecked(self.context.settings.fast_decode)
 
     # --- input ----------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -208,7 +216,7 @@ class ClassifyPage(Page):
             return
         paths, self._queue = self._queue, []
         self._show_message("")
-        worker = ClassifyWorker(predictor, paths)
+        worker = ClassifyWorker(predictor, paths, fast_decode=self.context.settings.fast_decode)
         worker.files_listed.connect(self._on_files_listed)
         worker.prediction_ready.connect(self._on_prediction_ready)
         worker.failed.connect(self._on_failed)
@@ -279,6 +287,10 @@ class ClassifyPage(Page):
         row = self.results.rows()[index.row()]
         if row.state is RowState.DONE:
             self.analyse_requested.emit(row.path)
+
+    @Slot(bool)
+    def _set_fast_decode(self, on: bool) -> None:
+        self.context.settings.fast_decode = on  # applies from the next drop
 
     @Slot()
     def cancel(self) -> None:

@@ -59,8 +59,9 @@ class FakePredictor:
         self.seen: list[str] = []
         self.started = threading.Event()
 
-    def predict_iter(self, paths, top_k=5, batch_size=None, cancel=None):
+    def predict_iter(self, paths, top_k=5, batch_size=None, cancel=None, fast_decode=None):
         self.started.set()
+        self.fast_decode = fast_decode
         for path in paths:
             if cancel is not None and cancel.is_set():
                 return

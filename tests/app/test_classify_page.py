@@ -238,3 +238,18 @@ def test_thumbnails_of_cleared_rows_never_land_on_new_rows(qtbot, ready_window, 
     assert page.results.row(0).thumbnail is red is None
     page._on_thumbnail_ready(1, 0, QImage(8, 8, QImage.Format.Format_RGB888))  # this batch's own
     assert page.results.row(0).thumbnail is not None
+
+
+def test_fast_jpeg_decoding_is_a_remembered_menu_choice_applied_to_the_next_drop(qtbot, ready_window, image_factory):
+    page = ready_window.page("classify")
+    action = page.fast_decode_action
+    assert action.isCheckable() and not action.isChecked()  # off by default: the near-exact pixels
+    page.classify_paths([str(image_factory("one/a.png"))])
+    _wait_until_done(qtbot, page)
+    assert ready_window.fake_predictor.fast_decode is False
+
+    action.trigger()  # as a click in the Classify menu
+    assert action.isChecked() and page.context.settings.fast_decode is True
+    page.classify_paths([str(image_factory("two/b.png"))])
+    qtbot.waitUntil(lambda: page.is_settled() and page.results.rowCount() == 2, timeout=20_000)
+    assert ready_window.fake_predictor.fast_decode is True

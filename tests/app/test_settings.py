@@ -22,6 +22,7 @@ def test_defaults_for_a_fresh_user():
     assert s.geometry is None
     assert s.last_folder("images") == ""
     assert s.models_selected == "b0"
+    assert s.fast_decode is False
 
 
 def test_values_survive_a_new_settings_object(tmp_path):
@@ -31,6 +32,7 @@ def test_values_survive_a_new_settings_object(tmp_path):
     s.geometry = QByteArray(b"\x01\x02geometry")
     s.set_last_folder("images", str(tmp_path))
     s.models_selected = "b5"
+    s.fast_decode = True
     s.sync()
     again = AppSettings()
     assert (again.variant, again.weights, again.device, again.page) == ("b7", "/w/b7.pth", "cpu", "models")
@@ -38,6 +40,7 @@ def test_values_survive_a_new_settings_object(tmp_path):
     assert bytes(again.geometry) == b"\x01\x02geometry"
     assert again.last_folder("images") == str(tmp_path)
     assert again.models_selected == "b5"
+    assert again.fast_decode is True
 
 
 def test_unknown_values_fall_back_to_defaults():

@@ -219,3 +219,26 @@ def test_cancel_stops_the_lanes(classifier, image_factory):
         seen.append(result)
         cancel.set()
     assert len(seen) == 1
+
+
+@pytest.mark.parametrize("batch_size", [None, 2])  # lanes, batches
+def test_fast_decode_can_be_chosen_per_call(classifier, image_factory, monkeypatch, batch_size):
+    import model.decode
+    import model.predict
+
+    drafts = []
+    for module in (model.decode, model.predict):
+        real = module.decode_file
+
+        def spy(path, prep, draft=False, helper=None, _real=real):
+            drafts.append(draft)
+            return _real(path, prep, draft, helper)
+
+        monkeypatch.setattr(module, "decode_file", spy)
+    predictor = Predictor.from_classifier(classifier, device="cpu")  # fast_decode off
+    paths = _images(image_factory, 3)
+    assert all(r.ok for r in predictor.predict_iter(paths, batch_size=batch_size, fast_decode=True))
+    assert drafts == [True] * 3
+    drafts.clear()
+    assert all(r.ok for r in predictor.predict_iter(paths, batch_size=batch_size))
+    assert drafts == [False] * 3
