@@ -10,7 +10,6 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from app.state import BackendInfo, initial_facts
-from app.widgets.train_controls import RunState
 from app.widgets.train_form import TrainChoices
 from model.events import (
     BatchSizeReduced,

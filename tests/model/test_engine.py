@@ -26,7 +26,6 @@ from model.events import (
     Notice,
     Paused,
     PreparingImages,
-    Resumed,
     SkippedFile,
     StepMetrics,
     TrainingStarted,
