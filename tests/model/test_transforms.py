@@ -33,7 +33,7 @@ def _grey_levels(a: torch.Tensor, b: torch.Tensor, prep) -> torch.Tensor:
 
 
 @pytest.mark.parametrize("size", [(410, 300), (300, 410), (1024, 768), (333, 517), (56, 48), (640, 640)])
-@pytest.mark.parametrize("variant", ["b0", "b3", "b7"])
+@pytest.mark.parametrize("variant", ["b0", "b1", "b3", "b7"])
 def test_the_direct_resize_keeps_the_recipes_pixels_to_within_two_grey_levels(size, variant):
     # Textured noise: the hardest case for a resampling filter to get the same answer.
     rng = np.random.default_rng(sum(size))
@@ -43,7 +43,22 @@ def test_the_direct_resize_keeps_the_recipes_pixels_to_within_two_grey_levels(si
     diff = _grey_levels(ref, fast, prep)
     assert fast.shape == ref.shape == (3, prep.crop_size, prep.crop_size)
     assert diff.max() <= 2.0 + 1e-3
-    assert (diff > 0.5).float().mean() < 2e-3  # almost every pixel is identical
+    # Pillow takes the box in float32, which moves each sample by up to ~3e-5
+    # pixels and flips a few roundings: almost none with bicubic, but b1's
+    # bilinear triangle is steeper near a 1:1 scale (2.2 % of these noise pixels
+    # at 410×300, 0.1 % at 1024×768).
+    assert (diff > 0.5).float().mean() < (3e-2 if prep.interpolation == "bilinear" else 2e-3)
+
+
+@pytest.mark.parametrize(("size", "variant"), [((1536, 1024), "b0"), ((696, 510), "b1"), ((640, 640), "b3")])
+def test_where_the_box_is_exact_in_float32_the_direct_resize_gives_the_recipes_pixels(size, variant):
+    # Each of these kept regions has whole-pixel corners (1536×1024 → 384×256,
+    # crop from x = 80, y = 16: the box is 320, 64, 1216, 960), so any
+    # difference would be a misplaced sample or a clipped filter window.
+    im = Image.fromarray(np.random.default_rng(3).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8), "RGB")
+    prep = VARIANTS[variant].eval_preprocessing
+    assert all(float(c).is_integer() for c in kept_region(*size, prep))
+    assert torch.equal(fast_eval_tensor(im, prep), eval_tensor(im, prep))
 
 
 def test_the_kept_region_is_the_centre_crop_of_the_resized_image():
