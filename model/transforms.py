@@ -23,7 +23,7 @@ from model.variants import Preprocessing
 
 # Below this many source rows per half, a second thread costs more than it saves.
 MIN_BAND_ROWS = 64
-# Half-width of Pillow's widest filter (Lanczos) at scale 1, in source pixels.
+# Half-width of the widest filter torchvision's interpolation modes map to (Lanczos), at scale 1.
 _WIDEST_FILTER_SUPPORT = 3.0
 
 
