@@ -9,9 +9,9 @@ import torchvision.models as tvm
 from PIL import Image
 
 import model.decode as decode_module
+from bench.classify import calibrated_model
 from model.classifier import Classifier, imagenet_class_names
 from model.decode import DecodedImage, ThreadedDecoder
-from model.network import build_model
 from model.predict import Predictor
 from model.transforms import eval_tensor
 from model.variants import get_variant
@@ -41,27 +41,16 @@ def classifier(photos):
 
 
 def photo_calibrated_b0(paths) -> torch.nn.Module:
-    """A random b0 that behaves like a trained one on ``paths``.
+    """A random b0 that behaves like a trained one on ``paths`` (bench/classify.py's timing network).
 
-    BatchNorm statistics are measured on these photos and the head is scaled
-    so the logits spread like a confident classifier's (std 3). Calibrated on
-    noise instead, a random network saturates on photos (one class at p = 1.0)
-    and flips its answer for a one-grey-level change: a 1e-4 check of every
-    probability would then only test the argmax, by chance.
+    BatchNorm statistics are measured on these photos and the logits spread
+    like a confident classifier's (std 3). Calibrated on noise instead, a
+    random network saturates on photos (one class at p = 1.0) and flips its
+    answer for a one-grey-level change: a 1e-4 check of every probability
+    would then only test the argmax, by chance.
     """
-    torch.manual_seed(0)
-    net = build_model("b0")
-    for m in net.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.reset_running_stats()
-            m.momentum = None
     tf = tvm.EfficientNet_B0_Weights.DEFAULT.transforms()
-    batch = torch.stack([tf(Image.open(p).convert("RGB")) for p in paths])
-    with torch.no_grad():
-        net.train()(batch)
-        net.eval()
-        net.classifier[-1].weight.mul_(3.0 / net(batch).std().item())
-    return net
+    return calibrated_model("b0", torch.stack([tf(Image.open(p).convert("RGB")) for p in paths]))
 
 
 def _reference(model, paths):
