@@ -6,6 +6,8 @@ from PIL import Image
 
 from model.pixels import shared_rgbx, use_single_block_images
 
+pytestmark = pytest.mark.skipif(not hasattr(Image.Image, "__arrow_c_array__"), reason="Pillow shares pixels from 11.2")
+
 
 @pytest.fixture
 def block_allocator():
