@@ -89,7 +89,7 @@ class ThreadedDecoder:
         self.overlap = overlap
         # So that the vectorised resize reads phone photos (over 16 MB decoded) in place, as it does smaller ones.
         use_single_block_images()
-        # A lone image decodes on the caller's thread; this one shares its resize.
+        # A lone image decodes on the caller's thread; this one shares its resize where it is the region resize.
         self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="resize") if self.workers > 1 else None
 
     def decode(

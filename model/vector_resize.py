@@ -49,5 +49,7 @@ def resize(image: Image.Image, size: tuple[int, int], mode: str) -> np.ndarray |
     # not be contiguous in any memory format, and torch would copy it first.
     source = torch.from_numpy(pixels).permute(2, 0, 1).unsqueeze(0)
     width, height = size
+    # One image runs on the calling thread, without torch's OpenMP team (checked: no
+    # thread is created), so nothing is left spinning on the inference runtime's cores.
     resized = F.interpolate(source, size=(height, width), mode=mode, antialias=True)
     return resized[0].permute(1, 2, 0).numpy()

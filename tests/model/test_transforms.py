@@ -1,3 +1,6 @@
+import os
+import threading
+
 import numpy as np
 import pytest
 import torch
@@ -131,3 +134,22 @@ def test_modes_the_kernel_lacks_take_the_region_resize():
     prep = Preprocessing(resize_size=256, crop_size=224, interpolation="lanczos", mean=(0.5,) * 3, std=(0.25,) * 3)
     assert vector_resize.resize(im, (341, 256), "lanczos") is None
     assert torch.equal(fast_eval_tensor(im, prep), region_eval_tensor(im, prep))
+
+
+@needs_vector_kernel
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads through /proc")
+def test_the_vectorised_resize_starts_no_openmp_threads():
+    # Decode threads run it while ONNX Runtime wants every core: torch's OpenMP
+    # team, once started from a thread, spins after each op (+1.7 ms on B0).
+    im, prep = _noise((1024, 768)), VARIANTS["b0"].eval_preprocessing
+    counts = []
+
+    def resize_in_a_new_thread():
+        before = len(os.listdir("/proc/self/task"))
+        fast_eval_tensor(im, prep)
+        counts.append(len(os.listdir("/proc/self/task")) - before)
+
+    worker = threading.Thread(target=resize_in_a_new_thread)
+    worker.start()
+    worker.join()
+    assert counts == [0]
