@@ -228,7 +228,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def _check_settled(self) -> None:
         # Pages react to a worker's last signals in the same event-loop turn; look again after them.
-        QTimer.singleShot(0, self._emit_if_settled)
+        # With the window as context, the call is dropped if the window is deleted meanwhile.
+        QTimer.singleShot(0, self, self._emit_if_settled)
 
     @Slot()
     def _emit_if_settled(self) -> None:
