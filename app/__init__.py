@@ -53,14 +53,18 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     from PySide6.QtCore import QTimer
 
+    from app.gc_policy import UiThreadGarbageCollection
     from app.main_window import PAGE_KEYS, MainWindow
     from app.settings import AppSettings
 
     args = parse_args(argv, PAGE_KEYS)
     app = create_application(sys.argv[:1])
     window = MainWindow(AppSettings(), page=args.page, remember=not args.screenshot)
+    # Collections on the UI thread only, and never again through torch's objects (app/gc_policy.py).
+    garbage_collection = UiThreadGarbageCollection(window.session.backend_loaded)
     # Whatever ends the event loop, no worker thread may outlive the application object.
     app.aboutToQuit.connect(window.pool.wait_all)
+    app.aboutToQuit.connect(garbage_collection.stop)
     if args.screenshot:
         from app.screenshot import Screenshot
 

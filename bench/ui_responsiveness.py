@@ -294,9 +294,10 @@ class Heartbeat:
 
 
 def run_heartbeat(scenario: Scenario, workdir: Path, quick: bool) -> Heartbeat:
-    from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
+    from PySide6.QtCore import QEvent, QEventLoop, QSettings, Qt, QTimer
 
     import app
+    from app.gc_policy import UiThreadGarbageCollection
     from app.main_window import MainWindow
     from app.settings import AppSettings
 
@@ -305,6 +306,7 @@ def run_heartbeat(scenario: Scenario, workdir: Path, quick: bool) -> Heartbeat:
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(workdir / "settings"))
     scenario.prepare(workdir, quick)
     window = MainWindow(AppSettings(), remember=False)
+    garbage_collection = UiThreadGarbageCollection(window.session.backend_loaded)  # as app.main() does
     window.show()
     window.start(check_online=False)
 
@@ -335,6 +337,14 @@ def run_heartbeat(scenario: Scenario, workdir: Path, quick: bool) -> Heartbeat:
     window.pool.wait_all()
     window.close()
     scenario.close()
+    # Destroy the window now, while its Python side is whole. Left to the
+    # cyclic garbage collector (during a later scenario, on whichever thread
+    # allocates at the time), the window's Python attributes are cleared first
+    # and a page's C++ destructor then calls MainWindow's tab-changed slot on
+    # a cleared object: a segfault after the switch scenario.
+    window.deleteLater()
+    qapp.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    garbage_collection.stop()
 
     gaps = [(b - a) * 1000.0 for a, b in zip(ticks, ticks[1:])]
     gaps.sort()
