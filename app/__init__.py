@@ -27,8 +27,13 @@ def parse_args(argv: list[str], page_keys: tuple[str, ...]) -> argparse.Namespac
     parser.add_argument(
         "--screenshot", metavar="FILE", help="render the fully loaded window at 1280x800 to a PNG file and exit"
     )
-    parser.add_argument("--page", choices=page_keys, help="the page to show first")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--page", choices=page_keys, help="the page to show first (default: Classify when images are given, else the last one used)"
+    )
+    args = parser.parse_args(argv)
+    if args.page is None and args.paths and "classify" in page_keys:
+        args.page = "classify"  # where their results appear
+    return args
 
 
 def create_application(argv: list[str] | None = None):

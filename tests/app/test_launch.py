@@ -59,6 +59,13 @@ def test_arguments_paths_page_and_screenshot():
     assert args.paths == ["a.jpg", "photos"] and args.page == "models" and args.screenshot == "out.png"
 
 
+def test_images_on_the_command_line_open_the_classify_page_unless_another_is_asked_for():
+    keys = ("classify", "models")
+    assert parse_args(["a.jpg"], keys).page == "classify"
+    assert parse_args(["a.jpg", "--page", "models"], keys).page == "models"
+    assert parse_args([], keys).page is None  # the last page used
+
+
 @pytest.mark.slow
 def test_screenshot_renders_the_loaded_window_at_1280x800(tmp_path):
     target = tmp_path / "shots" / "models.png"
