@@ -39,7 +39,7 @@ screenshots: $(VENV)/.installed
 
 # Install the desktop entry and icon for the current user (double-click launch).
 install-desktop: $(VENV)/.installed
-	$(PY) -m app.desktop_entry install
+	$(PY) -m app.platform.desktop_entry install
 
 clean:
 	rm -rf $(VENV) .pytest_cache

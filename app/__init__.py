@@ -40,8 +40,8 @@ def create_application(argv: list[str] | None = None):
     """The QApplication with the names QSettings and the desktop use, and the app icon."""
     from PySide6.QtWidgets import QApplication
 
-    from app.refcount_guard import protect_singletons
-    from app.resources import APP_ID, app_icon
+    from app.platform.refcount_guard import protect_singletons
+    from app.platform.resources import APP_ID, app_icon
 
     protect_singletons()
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     from PySide6.QtCore import QTimer
 
-    from app.gc_policy import UiThreadGarbageCollection
+    from app.platform.gc_policy import UiThreadGarbageCollection
     from app.main_window import PAGE_KEYS, MainWindow
     from app.settings import AppSettings
 
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     app.aboutToQuit.connect(window.pool.wait_all)
     app.aboutToQuit.connect(garbage_collection.stop)
     if args.screenshot:
-        from app.screenshot import Screenshot
+        from app.platform.screenshot import Screenshot
 
         shot = Screenshot(window, args.screenshot, timeout_ms=SCREENSHOT_TIMEOUT_MS)
         shot.start(args.paths)

@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.pages import Page, StudioContext
-from app.pages.attention import AttentionPage
-from app.pages.classify import ClassifyPage
-from app.pages.models import ModelsPage
-from app.pages.train import TrainPage
+from app.pages.attention.page import AttentionPage
+from app.pages.classify.page import ClassifyPage
+from app.pages.models.page import ModelsPage
+from app.pages.train.page import TrainPage
 from app.session import ModelSession
 from app.settings import AppSettings
 from app.state import ActiveModel, BackendInfo

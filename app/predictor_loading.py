@@ -1,6 +1,6 @@
 """Building the Predictor for a model choice without freezing the UI thread.
 
-On a CPU the Predictor runs on ONNX Runtime, with a graph that ``model.runtime``
+On a CPU the Predictor runs on ONNX Runtime, with a graph that ``model.inference.runtime``
 exports the first time it meets a set of weights and then keeps in its cache.
 ``torch.onnx.export`` holds Python's GIL inside C++ for seconds at a stretch
 (tracing, constant folding, serialising the weights: about 2 s in one piece for
@@ -34,7 +34,7 @@ APP_ROOT = Path(__file__).resolve().parents[1]  # the folder holding the app and
 
 def load_classifier_for(choice: ModelChoice):
     """The backend's Classifier for ``choice`` (a bundle, or a variant with its weights)."""
-    from model.classifier import load_classifier
+    from model.nets.classifier import load_classifier
 
     if choice.bundle:
         return load_classifier(bundle=choice.bundle)
@@ -43,7 +43,7 @@ def load_classifier_for(choice: ModelChoice):
 
 def needs_graph_export(classifier, device) -> bool:
     """Whether a Predictor for ``classifier`` on ``device`` would export an ONNX graph first."""
-    from model.runtime import OnnxRunner, wants_onnx
+    from model.inference.runtime import OnnxRunner, wants_onnx
 
     if not wants_onnx(device):
         return False
@@ -87,8 +87,8 @@ def load_predictor(choice: ModelChoice, device: str, stop: threading.Event):
 
     Returns None when ``stop`` was set before it was ready. Runs in a worker thread.
     """
-    from model.device import resolve_device
-    from model.predict import Predictor
+    from model.nets.device import resolve_device
+    from model.inference.predict import Predictor
 
     dev = resolve_device(device)  # an unavailable device fails before any loading
     classifier = load_classifier_for(choice)
@@ -103,7 +103,7 @@ def load_predictor(choice: ModelChoice, device: str, stop: threading.Event):
 
 def export_graph_main(argv: list[str]) -> int:
     """The child process: ``python -m app.predictor_loading VARIANT WEIGHTS BUNDLE``."""
-    from model.runtime import OnnxRunner
+    from model.inference.runtime import OnnxRunner
 
     variant, weights, bundle = argv
     classifier = load_classifier_for(ModelChoice(variant=variant, weights=weights, bundle=bundle))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
-from model.variants import VARIANT_NAMES
+from model.core.variants import VARIANT_NAMES
 
 VERSION = 1
 FOLDER_KINDS = ("images", "weights", "export", "bundle", "dataset")

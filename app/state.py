@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from model.variants import VARIANTS
+from model.core.variants import VARIANTS
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
 from app.state import ActiveModel, BackendInfo, ModelChoice, VariantFacts
-from model.errors import StudioError
-from model.events import Progress
+from model.core.errors import StudioError
+from model.core.events import Progress
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ PROGRESS_INTERVAL_S = 0.1  # at most ~10 progress signals per second
 class Worker(QObject):
     """Base of every worker: ``progressed(Progress)``, ``failed(str)``, ``finished()``."""
 
-    progressed = Signal(object)  # model.events.Progress
+    progressed = Signal(object)  # model.core.events.Progress
     failed = Signal(str)
     finished = Signal()
     ended = Signal(object)  # self, right after finished: how the pool learns that the thread may go
@@ -142,11 +142,11 @@ class BackendLoader(Worker):
         self.device = device
 
     def work(self) -> None:
-        from model.device import available_devices, describe_device, resolve_device
-        from model.errors import DeviceError
-        from model.predict import Predictor  # noqa: F401 (imported here so the first load is fast)
-        from model.variants import VARIANTS
-        from model.weights import is_imagenet_cached
+        from model.nets.device import available_devices, describe_device, resolve_device
+        from model.core.errors import DeviceError
+        from model.inference.predict import Predictor  # noqa: F401 (imported here so the first load is fast)
+        from model.core.variants import VARIANTS
+        from model.nets.weights import is_imagenet_cached
 
         note = ""
         try:
@@ -184,8 +184,8 @@ class PredictorLoader(Worker):
 
     def work(self) -> None:
         from app.predictor_loading import load_predictor
-        from model.device import describe_device
-        from model.weights import is_imagenet_cached
+        from model.nets.device import describe_device
+        from model.nets.weights import is_imagenet_cached
 
         choice = self.choice
         missing = not choice.bundle and choice.weights == "imagenet" and not is_imagenet_cached(choice.variant)
@@ -212,7 +212,7 @@ class ClassifyWorker(Worker):
     """Lists the image files under the dropped paths, then streams one prediction per file."""
 
     files_listed = Signal(list)  # [str]: every file that will be classified, in order
-    prediction_ready = Signal(int, object)  # index into files_listed, model.predict.Prediction
+    prediction_ready = Signal(int, object)  # index into files_listed, model.inference.predict.Prediction
 
     def __init__(self, predictor, paths: list[str], top_k: int = 5, fast_decode: bool = False) -> None:
         super().__init__("Classifying images")
@@ -222,7 +222,7 @@ class ClassifyWorker(Worker):
         self.fast_decode = fast_decode
 
     def work(self) -> None:
-        from model.images import iter_image_files
+        from model.imaging.images import iter_image_files
 
         files = []
         for path in iter_image_files(self.paths):
@@ -256,8 +256,8 @@ class ThumbnailWorker(Worker):
         self.size = size
 
     def work(self) -> None:
-        from model.errors import ImageError
-        from model.images import load_image
+        from model.core.errors import ImageError
+        from model.imaging.images import load_image
 
         for offset, path in enumerate(self.paths):
             if self.stop_requested:
@@ -284,7 +284,7 @@ class DownloadWorker(Worker):
         self._last = 0.0
 
     def work(self) -> None:
-        from model.weights import download_imagenet
+        from model.nets.weights import download_imagenet
 
         path = download_imagenet(self.variant, progress=self._on_bytes, cancel=self._stop)
         if not self.stop_requested:
@@ -308,7 +308,7 @@ class ImportWeightsWorker(Worker):
         self.variant = variant
 
     def work(self) -> None:
-        from model.weights import import_weights_file
+        from model.nets.weights import import_weights_file
 
         target = import_weights_file(self.path, self.variant)
         self.imported.emit(self.variant, str(target))
@@ -317,7 +317,7 @@ class ImportWeightsWorker(Worker):
 class MeasureWorker(Worker):
     """Times each variant on the device (model.benchmark), one Measurement at a time."""
 
-    measured = Signal(object)  # model.benchmark.Measurement
+    measured = Signal(object)  # model.inference.benchmark.Measurement
 
     def __init__(
         self, variants: list[str], device: str, batch_size: int = 1, repeats: int = 5, image_size: int | None = None
@@ -330,7 +330,7 @@ class MeasureWorker(Worker):
         self.image_size = image_size  # None: each variant at its native resolution
 
     def work(self) -> None:
-        from model.benchmark import Measurement, measure_variants
+        from model.inference.benchmark import Measurement, measure_variants
 
         events = measure_variants(
             self.variants, self.device, cancel=self._stop, batch_size=self.batch_size, repeats=self.repeats,

@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from model.attention import AttentionResult, analyse_tensor  # noqa: E402
-from model.network import build_model  # noqa: E402
-from model.variants import get_variant  # noqa: E402
+from model.explain.attention import AttentionResult, analyse_tensor  # noqa: E402
+from model.nets.network import build_model  # noqa: E402
+from model.core.variants import get_variant  # noqa: E402
 
 
 def best_seconds(fns: dict, reps: int) -> dict[str, float]:

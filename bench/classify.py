@@ -12,7 +12,7 @@ same photo-sized JPEGs (real photographs from scikit-learn, see
 bench/photos.py) and the same weights. Two Predictor modes:
 
 - default: full-size JPEG decoding and the fast resize (pixels within two
-  grey levels of the recipe; ``model.transforms.fast_eval_tensor``);
+  grey levels of the recipe; ``model.imaging.transforms.fast_eval_tensor``);
 - fast decode (``Predictor(..., fast_decode=True)``): JPEGs also decoded at a
   reduced DCT scale.
 
@@ -48,11 +48,11 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.photos import make_photos  # noqa: E402
-from model.classifier import Classifier, imagenet_class_names, load_classifier  # noqa: E402
-from model.decode import decode_file  # noqa: E402
-from model.network import build_model  # noqa: E402
-from model.predict import Predictor  # noqa: E402
-from model.variants import Preprocessing, get_variant  # noqa: E402
+from model.nets.classifier import Classifier, imagenet_class_names, load_classifier  # noqa: E402
+from model.imaging.decode import decode_file  # noqa: E402
+from model.nets.network import build_model  # noqa: E402
+from model.inference.predict import Predictor  # noqa: E402
+from model.core.variants import Preprocessing, get_variant  # noqa: E402
 
 MODES = {"default": False, "fast decode": True}  # name → Predictor(fast_decode=...)
 
@@ -147,7 +147,7 @@ def agreement(net: torch.nn.Module, prep: Preprocessing, photos: list[Path]) -> 
     """Per mode: (top-1 agreements, top-5 agreements, max |Δp|) against the recipe, on ``net``."""
     import torchvision.transforms as T
 
-    from model.transforms import interpolation_mode
+    from model.imaging.transforms import interpolation_mode
 
     recipe = T.Compose([
         T.Resize(prep.resize_size, interpolation=interpolation_mode(prep.interpolation)),

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from model.variants import Preprocessing
+from model.core.variants import Preprocessing
 
 # (repeats, kernel, stride, expand ratio, in channels, out channels): TF's efficientnet_lite_builder.
 BLOCKS = [

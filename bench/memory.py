@@ -64,10 +64,10 @@ def seeded_predictor():
     """B0 with seeded random weights in a CPU Predictor (the graph cache is the child's env)."""
     import torch
 
-    from model.classifier import Classifier, imagenet_class_names
-    from model.network import build_model
-    from model.predict import Predictor
-    from model.variants import get_variant
+    from model.nets.classifier import Classifier, imagenet_class_names
+    from model.nets.network import build_model
+    from model.inference.predict import Predictor
+    from model.core.variants import get_variant
 
     torch.manual_seed(SEED)
     v = get_variant("b0")

@@ -37,9 +37,9 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model.device import speed_policy  # noqa: E402
-from model.engine import TrainConfig, train  # noqa: E402
-from model.events import EpochMetrics, Finished, TrainingStarted  # noqa: E402
+from model.nets.device import speed_policy  # noqa: E402
+from model.training.engine import TrainConfig, train  # noqa: E402
+from model.core.events import EpochMetrics, Finished, TrainingStarted  # noqa: E402
 
 SKLEARN_IMAGES = Path(__import__("sklearn.datasets").datasets.__file__).parent / "images"
 

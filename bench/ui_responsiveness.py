@@ -297,7 +297,7 @@ def run_heartbeat(scenario: Scenario, workdir: Path, quick: bool) -> Heartbeat:
     from PySide6.QtCore import QEvent, QEventLoop, QSettings, Qt, QTimer
 
     import app
-    from app.gc_policy import UiThreadGarbageCollection
+    from app.platform.gc_policy import UiThreadGarbageCollection
     from app.main_window import MainWindow
     from app.settings import AppSettings
 

@@ -7,7 +7,7 @@ and the tests all drive the same API. Heavy modules are imported lazily so that
 
 from __future__ import annotations
 
-from model.errors import (
+from model.core.errors import (
     BundleError,
     DatasetError,
     DeviceError,
@@ -16,7 +16,7 @@ from model.errors import (
     WeightsError,
     WeightsOfflineError,
 )
-from model.variants import VARIANT_NAMES, VARIANTS, get_variant
+from model.core.variants import VARIANT_NAMES, VARIANTS, get_variant
 
 __all__ = [
     "BundleError",
@@ -36,7 +36,7 @@ __all__ = [
 def __getattr__(name: str):
     # Predictor pulls in torch; load it only when someone asks for it.
     if name == "Predictor":
-        from model.predict import Predictor
+        from model.inference.predict import Predictor
 
         return Predictor
     raise AttributeError(f"module 'model' has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """The Attention page's image view: the crop, the SE overlay of one block, Grad-CAM and the gate map.
 
-It displays an ``AnalysedImage`` (see ``app.attention_workers``) whose views
+It displays an ``AnalysedImage`` (see ``app.pages.attention.page.workers``) whose views
 are all computed already, so moving the block slider or flipping the "what SE
 changed" toggle only blends one cached map over the crop (a few ms) and turns
 it into a QImage. Hovering the gate map or the SE overlay reports the block,
@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 
 from app.widgets.image_pane import ImagePane
 from app.widgets.matrix_view import MatrixView
-from model.figures import attention_view_figure
-from model.render import DEFAULT_COLORMAP, apply_colormap, colormap_lut, overlay
+from model.explain.figures import attention_view_figure
+from model.explain.render import DEFAULT_COLORMAP, apply_colormap, colormap_lut, overlay
 
 TOP_K = 5
 EMPTY_HINT = "Drop a photo on this page, or press Open image… (Ctrl+Shift+A)"

@@ -1,6 +1,6 @@
 """The Attention page's class-comparison view: divergence per block and the class-mean gates.
 
-It displays a ``ClassComparison`` (``model.attention_classes``): the curve says
+It displays a ``ClassComparison`` (``model.explain.attention_classes``): the curve says
 where in depth the SE gates become class-specific; the heat map shows each
 class's mean gate vector per block (a band of one row per class), so the
 channels that differ can be found by hovering.
@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 from app.widgets.divergence_chart import DivergenceChart
 from app.widgets.job_bar import JobBar
 from app.widgets.matrix_view import MatrixView
-from model.figures import class_comparison_figure, stretch
-from model.render import DEFAULT_COLORMAP, apply_colormap, colormap_lut
+from model.explain.figures import class_comparison_figure, stretch
+from model.explain.render import DEFAULT_COLORMAP, apply_colormap, colormap_lut
 
 INTRO = ("Pick a folder with one sub-folder of images per class. For every SE block, the curve shows how "
          "differently it gates the classes: early blocks usually treat every class alike, late ones are "

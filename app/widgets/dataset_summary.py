@@ -51,7 +51,7 @@ class DatasetSummary(QWidget):
         self.tree.hide()
 
     def show_scan(self, scan) -> None:
-        """Show a ``model.data.DatasetScan``."""
+        """Show a ``model.training.data.DatasetScan``."""
         val = len(scan.val_files) if scan.val_files is not None else 0
         total = len(scan.files) + val
         where = f" ({len(scan.files)} train + {val} in the validation folder)" if scan.val_files is not None else ""

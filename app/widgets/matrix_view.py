@@ -1,7 +1,7 @@
 """A heat-map matrix drawn with crisp cells, row labels, a colour bar and hover reporting.
 
 The Attention page uses it for the blocks × channels gate map and for the
-class-mean gates. The matrix arrives already coloured (``model.render``); this
+class-mean gates. The matrix arrives already coloured (``model.explain.render``); this
 widget only stretches it over its plot area (nearest sampling, so every cell
 shows one real value) and tells its owner where the pointer is, in plot
 pixels, so the owner can look the cell up in its own data (e.g.

@@ -13,7 +13,7 @@ PathRole = Qt.ItemDataRole.UserRole + 1
 
 
 class MistakesList(QListWidget):
-    """Rows come from ``model.evaluate.Mistake`` records; thumbnails arrive later, one by one."""
+    """Rows come from ``model.training.evaluate.Mistake`` records; thumbnails arrive later, one by one."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -32,7 +32,7 @@ class RowState(Enum):
 class ResultRow:
     path: str
     state: RowState = RowState.WAITING
-    prediction: object = None  # model.predict.Prediction
+    prediction: object = None  # model.inference.predict.Prediction
     thumbnail: QImage | None = None
 
     @property

@@ -11,7 +11,7 @@ PathRole = Qt.ItemDataRole.UserRole + 1
 
 
 class RunsList(QListWidget):
-    """One row per ``model.runs.RunSummary``; ``run_activated(path)`` asks to reopen it."""
+    """One row per ``model.training.runs.RunSummary``; ``run_activated(path)`` asks to reopen it."""
 
     run_activated = Signal(str)
 

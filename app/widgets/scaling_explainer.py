@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from app.state import VariantFacts
-from model.variants import ALPHA, BASE_RESOLUTION, BETA, GAMMA, VARIANTS
+from model.core.variants import ALPHA, BASE_RESOLUTION, BETA, GAMMA, VARIANTS
 
 
 def scaling_html(facts: list[VariantFacts] | tuple[VariantFacts, ...]) -> str:

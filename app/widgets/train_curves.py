@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from model.events import EpochMetrics, StepMetrics
+from model.core.events import EpochMetrics, StepMetrics
 from app.widgets.plot_style import style_plot, theme_colours
 
 REDRAW_INTERVAL_MS = 100  # ~10 Hz

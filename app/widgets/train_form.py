@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.widgets.collapsible import Collapsible
-from model.variants import VARIANTS
+from model.core.variants import VARIANTS
 
 MODES = {
     "head": ("Head only (fast)", "Only a new classifier trains, on features of the frozen backbone computed once. "

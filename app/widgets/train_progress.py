@@ -11,7 +11,7 @@ import time
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
-from model.events import EpochMetrics, Finished, Progress, StepMetrics, TrainingStarted
+from model.core.events import EpochMetrics, Finished, Progress, StepMetrics, TrainingStarted
 
 BAR_STEPS = 1000
 

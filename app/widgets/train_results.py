@@ -28,7 +28,7 @@ NO_RESULTS = "The confusion matrix and per-class scores appear here when a run h
 
 
 class TrainResults(QWidget):
-    """Shows one ``model.evaluate.Evaluation``; empty with a hint when there is none."""
+    """Shows one ``model.training.evaluate.Evaluation``; empty with a hint when there is none."""
 
     thumbnails_wanted = Signal(list, int)  # paths, batch
 

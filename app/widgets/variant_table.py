@@ -29,7 +29,7 @@ class VariantTableModel(QAbstractTableModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._facts: list[VariantFacts] = list(initial_facts())
-        self._measurements: dict[str, object] = {}  # variant -> model.benchmark.Measurement
+        self._measurements: dict[str, object] = {}  # variant -> model.inference.benchmark.Measurement
         self._active = ""
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:

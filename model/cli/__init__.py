@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-from model.errors import StudioError
+from model.core.errors import StudioError
 
 # command name -> module under model.cli (one module per command).
 COMMANDS: dict[str, str] = {

@@ -12,9 +12,9 @@ import argparse
 from pathlib import Path
 
 from model.cli.common import add_device_flag, add_json_flag, print_json
-from model.errors import StudioError
-from model.render import COLORMAP_NAMES, DEFAULT_COLORMAP
-from model.variants import VARIANT_NAMES
+from model.core.errors import StudioError
+from model.explain.render import COLORMAP_NAMES, DEFAULT_COLORMAP
+from model.core.variants import VARIANT_NAMES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -38,8 +38,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _load(args: argparse.Namespace):
-    """The ``Classifier`` the flags ask for (``model.classifier.load_classifier``)."""
-    from model.classifier import load_classifier
+    """The ``Classifier`` the flags ask for (``model.nets.classifier.load_classifier``)."""
+    from model.nets.classifier import load_classifier
     from model.cli.common import DownloadReporter
 
     if args.model:
@@ -65,11 +65,11 @@ def _target_index(target: str | None, class_names: list[str]) -> int | None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from model.attention import analyse_image
-    from model.device import resolve_device
-    from model.figures import gate_map_figure
-    from model.images import load_image
-    from model.render import overlay, save_png
+    from model.explain.attention import analyse_image
+    from model.nets.device import resolve_device
+    from model.explain.figures import gate_map_figure
+    from model.imaging.images import load_image
+    from model.explain.render import overlay, save_png
 
     if args.model and (args.variant or args.weights):
         args.usage_error("--model uses the bundle's own variant and weights; leave out --variant and --weights")

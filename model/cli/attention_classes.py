@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 
 from model.cli.common import ProgressBar, add_device_flag, add_json_flag, print_json
-from model.render import COLORMAP_NAMES, DEFAULT_COLORMAP
+from model.explain.render import COLORMAP_NAMES, DEFAULT_COLORMAP
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -32,18 +32,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _load(args: argparse.Namespace):
-    """The bundle's ``Classifier`` (``model.classifier.load_classifier``)."""
-    from model.classifier import load_classifier
+    """The bundle's ``Classifier`` (``model.nets.classifier.load_classifier``)."""
+    from model.nets.classifier import load_classifier
 
     return load_classifier(bundle=args.model)
 
 
 def run(args: argparse.Namespace) -> int:
-    from model.attention import ClassComparison, class_comparison
-    from model.device import resolve_device
-    from model.events import Progress
-    from model.figures import class_comparison_figure
-    from model.render import save_png
+    from model.explain.attention import ClassComparison, class_comparison
+    from model.nets.device import resolve_device
+    from model.core.events import Progress
+    from model.explain.figures import class_comparison_figure
+    from model.explain.render import save_png
 
     device = resolve_device(args.device)
     classifier = _load(args)

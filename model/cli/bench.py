@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from model.cli.common import ProgressBar, add_device_flag, add_json_flag, print_json
-from model.variants import VARIANT_NAMES, get_variant
+from model.core.variants import VARIANT_NAMES, get_variant
 
 
 def _variant_list(text: str) -> list[str]:
@@ -44,9 +44,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from model.benchmark import Measurement, measure_variants
-    from model.device import describe_device, resolve_device
-    from model.events import Progress
+    from model.inference.benchmark import Measurement, measure_variants
+    from model.nets.device import describe_device, resolve_device
+    from model.core.events import Progress
 
     device = resolve_device(args.device)
     batch = args.batch_size or (16 if device.type == "cuda" else 8)

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from model.device import DEVICE_CHOICES
+from model.nets.device import DEVICE_CHOICES
 
 
 def add_device_flag(parser: argparse.ArgumentParser) -> None:
@@ -56,7 +56,7 @@ class DownloadReporter:
     """Says on stderr that weights are being downloaded, with a bar on a terminal."""
 
     def __init__(self, variant: str) -> None:
-        from model.variants import get_variant
+        from model.core.variants import get_variant
 
         self.variant = get_variant(variant)
         self.bar: ProgressBar | None = None

@@ -32,7 +32,7 @@ def format_confusion(classes: list[str], matrix: list[list[int]]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from model.evaluate import evaluate
+    from model.training.evaluate import evaluate
 
     bar: ProgressBar | None = None
 

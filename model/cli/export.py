@@ -18,7 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from model.export import export_bundle
+    from model.export.formats import export_bundle
 
     report = export_bundle(args.bundle, args.format, args.out)
     if args.json:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from model.cli.common import add_json_flag, print_json
-from model.variants import VARIANTS
+from model.core.variants import VARIANTS
 
 COLUMNS = ("variant", "params", "gflops", "resolution", "top1", "weights_cached")
 
@@ -24,7 +24,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def variant_rows() -> list[dict]:
     """One plain dict per variant with the ``COLUMNS`` keys."""
-    from model.weights import is_imagenet_cached
+    from model.nets.weights import is_imagenet_cached
 
     return [
         {

@@ -7,8 +7,8 @@ import sys
 import time
 
 from model.cli.common import DownloadReporter, ProgressBar, add_device_flag, add_json_flag, print_json
-from model.errors import StudioError
-from model.variants import VARIANT_NAMES
+from model.core.errors import StudioError
+from model.core.variants import VARIANT_NAMES
 
 # Below this many files a progress bar is more flicker than help.
 PROGRESS_MIN_FILES = 8
@@ -54,7 +54,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def _load_predictor(args: argparse.Namespace):
-    from model.predict import Predictor
+    from model.inference.predict import Predictor
 
     if args.model:
         return Predictor.from_bundle(args.model, device=args.device, fast_decode=args.fast_decode)
@@ -90,7 +90,7 @@ def _as_json(pred) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from model.images import iter_image_files
+    from model.imaging.images import iter_image_files
 
     if args.model and (args.weights or args.variant):
         args.usage_error("--model uses the bundle's own variant and weights; leave out --variant and --weights")

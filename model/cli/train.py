@@ -5,7 +5,7 @@ one JSON object per event and line, the last being ``{"event": "finished", …}`
 The first Ctrl-C stops cleanly after the current step and still writes the best
 bundle and the last checkpoint; ``--resume`` continues from there.
 
-Under ``torchrun`` the same command trains on every process (``model.distributed``);
+Under ``torchrun`` the same command trains on every process (``model.training.distributed``);
 only rank 0 prints. There a second Ctrl-C does not abort: torchrun passes its own
 Ctrl-C on to every worker, and kills them itself if they take too long.
 """
@@ -18,7 +18,7 @@ import signal
 import sys
 
 from model.cli.common import ProgressBar, add_device_flag, add_json_flag, print_json
-from model.variants import VARIANT_NAMES
+from model.core.variants import VARIANT_NAMES
 
 
 def add_parser(subparsers) -> None:
@@ -56,7 +56,7 @@ def add_parser(subparsers) -> None:
 
 
 def config_from_args(args: argparse.Namespace):
-    from model.engine import TrainConfig
+    from model.training.engine import TrainConfig
 
     return TrainConfig(
         data_dir=args.data_dir,
@@ -104,7 +104,7 @@ class TextReport:
         self.bar.update(done, suffix)
 
     def show(self, ev) -> None:
-        from model import events as E
+        from model.core import events as E
 
         if isinstance(ev, E.StepMetrics):
             self._progress(f"epoch {ev.epoch}", ev.step, ev.steps_per_epoch, f"loss {ev.loss:.3f} acc {_pct(ev.acc)} {ev.images_per_sec:.0f} img/s")
@@ -147,9 +147,9 @@ class TextReport:
 
 
 def run(args: argparse.Namespace) -> int:
-    from model.distributed import is_main_process, launched_by_torchrun
-    from model.engine import TrainControl, train
-    from model.events import Finished, event_to_dict
+    from model.training.distributed import is_main_process, launched_by_torchrun
+    from model.training.engine import TrainControl, train
+    from model.core.events import Finished, event_to_dict
 
     config = config_from_args(args)
     control = TrainControl()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from model.classifier import Classifier
-from model.variants import get_variant
+from model.nets.classifier import Classifier
+from model.core.variants import get_variant
 from tests.model.attention_models import calibrated_b0
 
 PREP = get_variant("b0").eval_preprocessing.at_size(64)
@@ -14,7 +14,7 @@ TIMEOUT = 60_000
 def make_predictor():
     """A real ``Predictor`` (torch runtime, CPU) on a random B0 at 64 px whose BatchNorm statistics are
     calibrated, so its gates and maps are not flat (tests/model/attention_models.py)."""
-    from model.predict import Predictor
+    from model.inference.predict import Predictor
 
     classifier = Classifier(calibrated_b0(), get_variant("b0"), CLASSES, PREP, "calibrated random weights")
     return Predictor.from_classifier(classifier, "cpu", runtime="torch")

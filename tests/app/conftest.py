@@ -10,10 +10,10 @@ from types import SimpleNamespace
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings
 
-from app.refcount_guard import protect_singletons
-from model.errors import ImageError
-from model.images import load_image
-from model.variants import VARIANTS
+from app.platform.refcount_guard import protect_singletons
+from model.core.errors import ImageError
+from model.imaging.images import load_image
+from model.core.variants import VARIANTS
 
 COLOURS = ["red", "green", "blue"]
 
@@ -35,7 +35,7 @@ def isolated_settings(qapp, tmp_path):
 
 @dataclass(frozen=True)
 class FakePrediction:
-    """Same fields as model.predict.Prediction."""
+    """Same fields as model.inference.predict.Prediction."""
 
     path: str
     labels: list
@@ -46,7 +46,7 @@ class FakePrediction:
 
 
 class FakePredictor:
-    """Stands in for model.predict.Predictor in GUI tests: labels an image by its dominant colour.
+    """Stands in for model.inference.predict.Predictor in GUI tests: labels an image by its dominant colour.
 
     It decodes with the real ``load_image``, so bad files give the real one-sentence errors.
     ``delay`` slows each image down so that tests can cancel a batch half-way."""

@@ -16,7 +16,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QHelpEvent, QImage, QMous
 from PySide6.QtWidgets import QApplication, QToolTip
 
 from app.widgets.attention_panel import describe_gate
-from model.render import overlay
+from model.explain.render import overlay
 from tests.app.attention_helpers import CLASSES, TIMEOUT, class_folder, make_predictor
 from tests.app.conftest import fake_active_model
 
@@ -204,7 +204,7 @@ def test_export_writes_the_current_view_as_png(qtbot, page, image_factory, tmp_p
     analyse(qtbot, page, image_factory("photo.png", size=(80, 72), seed=7))
     target = tmp_path / "out" / "view"  # no suffix: .png is added
     target.parent.mkdir()
-    monkeypatch.setattr("app.pages.attention.QFileDialog.getSaveFileName", lambda *a, **k: (str(target), ""))
+    monkeypatch.setattr("app.pages.attention.page.QFileDialog.getSaveFileName", lambda *a, **k: (str(target), ""))
     page.export_png()
     written = target.with_suffix(".png")
     with Image.open(written) as im:
@@ -215,7 +215,7 @@ def test_export_writes_the_current_view_as_png(qtbot, page, image_factory, tmp_p
         page.compare_folder(str(class_folder(image_factory)))
     qtbot.waitUntil(page.is_settled, timeout=TIMEOUT)
     chart_target = tmp_path / "out" / "classes.png"
-    monkeypatch.setattr("app.pages.attention.QFileDialog.getSaveFileName", lambda *a, **k: (str(chart_target), ""))
+    monkeypatch.setattr("app.pages.attention.page.QFileDialog.getSaveFileName", lambda *a, **k: (str(chart_target), ""))
     page.export_png()
     with Image.open(chart_target) as im:
         assert im.format == "PNG" and im.height > 200

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from app.attention_workers import AnalysisNetworks, AnalysisWorker, ClassComparisonWorker
-from model.attention import ClassComparison
-from model.events import Progress
+from app.pages.attention.workers import AnalysisNetworks, AnalysisWorker, ClassComparisonWorker
+from model.explain.attention import ClassComparison
+from model.core.events import Progress
 from tests.app.attention_helpers import TIMEOUT, class_folder, make_predictor
 
 

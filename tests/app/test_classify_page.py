@@ -160,7 +160,7 @@ def test_export_csv_writes_every_result(qtbot, ready_window, image_factory, tmp_
     _wait_until_done(qtbot, page)
     target = tmp_path / "out" / "results.csv"
     target.parent.mkdir()
-    monkeypatch.setattr("app.pages.classify.QFileDialog.getSaveFileName", lambda *a, **k: (str(target), ""))
+    monkeypatch.setattr("app.pages.classify.page.QFileDialog.getSaveFileName", lambda *a, **k: (str(target), ""))
     page.export_csv()
     with open(target, newline="", encoding="utf-8") as f:
         lines = list(csv.DictReader(f))
@@ -181,7 +181,7 @@ def test_results_model_passes_the_model_tester(qtmodeltester, image_factory):
 def test_the_real_predictor_with_random_weights_classifies_through_the_page(qtbot, window, image_factory, tmp_path, monkeypatch):
     """End to end with the backend's own Predictor (random weights, so any label will do)."""
     monkeypatch.setenv("EFFICIENTNET_STUDIO_CACHE", str(tmp_path / "cache"))
-    from model.predict import Predictor
+    from model.inference.predict import Predictor
 
     predictor = Predictor(variant="b0", weights="random", device="cpu")
     window.session.use_predictor(predictor, fake_active_model(missing=True))

@@ -9,8 +9,8 @@ import sys
 import pytest
 from PySide6.QtGui import QImage
 
-from app import desktop_entry
-from app.resources import DESKTOP_FILE, ICON_SIZES, ICON_SVG, icon_png
+from app.platform import desktop_entry
+from app.platform.resources import DESKTOP_FILE, ICON_SIZES, ICON_SVG, icon_png
 
 
 def _entry(text: str) -> configparser.SectionProxy:

@@ -6,7 +6,7 @@ import threading
 import pytest
 from PySide6.QtCore import QObject, Signal
 
-from app.gc_policy import UiThreadGarbageCollection
+from app.platform.gc_policy import UiThreadGarbageCollection
 
 
 class FakeSession(QObject):

@@ -29,7 +29,7 @@ def _env(tmp_path) -> dict:
 def test_building_the_whole_window_does_not_import_torch(tmp_path):
     code = (
         "import sys\n"
-        "import app, app.main_window, app.pages.classify, app.pages.models, app.workers, app.session\n"
+        "import app, app.main_window, app.pages.classify.page, app.pages.models.page, app.workers, app.session\n"
         "app.create_application(sys.argv[:1])\n"
         "window = app.main_window.MainWindow()\n"
         "window.show()\n"

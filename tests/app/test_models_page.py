@@ -13,9 +13,9 @@ from app.state import BackendInfo, VariantFacts
 from app.widgets.scaling_explainer import scaling_html
 from app.widgets.variant_table import VariantTableModel
 from app.workers import MeasureWorker
-from model.benchmark import Measurement
-from model.errors import DownloadCancelled
-from model.variants import VARIANTS
+from model.inference.benchmark import Measurement
+from model.core.errors import DownloadCancelled
+from model.core.variants import VARIANTS
 from tests.app.conftest import FakePredictor, Relay
 
 
@@ -97,8 +97,8 @@ def test_measure_worker_events_in_order_and_cancel(qtbot, window):
 
 @pytest.fixture
 def fake_weights(monkeypatch):
-    """A stand-in for model.weights whose download streams fake bytes until cancelled."""
-    module = types.ModuleType("model.weights")
+    """A stand-in for model.nets.weights whose download streams fake bytes until cancelled."""
+    module = types.ModuleType("model.nets.weights")
     state = {"cached": set(), "release": threading.Event(), "calls": []}
 
     def is_imagenet_cached(variant):
@@ -121,7 +121,7 @@ def fake_weights(monkeypatch):
 
     module.is_imagenet_cached = is_imagenet_cached
     module.download_imagenet = download_imagenet
-    monkeypatch.setitem(sys.modules, "model.weights", module)
+    monkeypatch.setitem(sys.modules, "model.nets.weights", module)
     return state
 
 
@@ -173,7 +173,7 @@ def test_use_as_classifier_switches_in_the_background(qtbot, window, fake_weight
         return predictor
 
     monkeypatch.setattr("app.predictor_loading.load_predictor", load_predictor)
-    monkeypatch.setattr("model.device.describe_device", lambda d: "CPU · test")
+    monkeypatch.setattr("model.nets.device.describe_device", lambda d: "CPU · test")
 
     page = window.page("models")
     load_backend(window, cached=("b0",))

@@ -16,7 +16,7 @@ import pytest
 
 from app.predictor_loading import export_graph_in_child
 from app.state import ModelChoice
-from model.runtime import OnnxRunner
+from model.inference.runtime import OnnxRunner
 from tests.app.test_models_page import load_backend
 
 

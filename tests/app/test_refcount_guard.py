@@ -13,7 +13,7 @@ def test_many_qt_calls_and_emits_do_not_kill_none_or_true():
     code = (
         "import sys; from PySide6.QtCore import QCoreApplication, QObject, Signal\n"
         "app = QCoreApplication([])\n"
-        "from app.refcount_guard import protect_singletons\n"
+        "from app.platform.refcount_guard import protect_singletons\n"
         "protect_singletons()\n"
         "class S(QObject):\n    sig = Signal(int)\n"
         "s = S(); o = QObject()\n"
@@ -25,7 +25,7 @@ def test_many_qt_calls_and_emits_do_not_kill_none_or_true():
 
 
 def test_the_guard_is_idempotent():
-    from app.refcount_guard import protect_singletons
+    from app.platform.refcount_guard import protect_singletons
 
     first = protect_singletons()
     before = sys.getrefcount(None)

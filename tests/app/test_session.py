@@ -9,8 +9,8 @@ import types
 import pytest
 
 from app.state import ModelChoice
-from model.errors import WeightsError
-from model.variants import VARIANTS
+from model.core.errors import WeightsError
+from model.core.variants import VARIANTS
 from tests.app.conftest import FakePredictor, fake_active_model
 from tests.app.test_models_page import load_backend
 
@@ -46,11 +46,11 @@ def flaky_predict(monkeypatch):
         predictor.classifier.source = f"{choice.weights} weights"
         return predictor
 
-    weights = types.ModuleType("model.weights")
+    weights = types.ModuleType("model.nets.weights")
     weights.is_imagenet_cached = lambda variant: False
     monkeypatch.setattr("app.predictor_loading.load_predictor", load_predictor)
-    monkeypatch.setitem(sys.modules, "model.weights", weights)
-    monkeypatch.setattr("model.device.describe_device", lambda d: "CPU · test")
+    monkeypatch.setitem(sys.modules, "model.nets.weights", weights)
+    monkeypatch.setattr("model.nets.device.describe_device", lambda d: "CPU · test")
     return built
 
 
@@ -78,8 +78,8 @@ def test_a_newer_request_wins_over_a_slower_older_one(qtbot, window, monkeypatch
         return predictor
 
     monkeypatch.setattr("app.predictor_loading.load_predictor", load_predictor)
-    monkeypatch.setitem(sys.modules, "model.weights", types.SimpleNamespace(is_imagenet_cached=lambda v: True))
-    monkeypatch.setattr("model.device.describe_device", lambda d: "CPU · test")
+    monkeypatch.setitem(sys.modules, "model.nets.weights", types.SimpleNamespace(is_imagenet_cached=lambda v: True))
+    monkeypatch.setattr("model.nets.device.describe_device", lambda d: "CPU · test")
     load_backend(window, cached=("b0", "b7"))
     window.session.activate_variant("b7")
     with qtbot.waitSignal(window.session.model_changed, timeout=10_000):

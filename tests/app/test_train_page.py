@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF, Qt
 
 from app.state import BackendInfo, initial_facts
 from app.widgets.train_form import TrainChoices
-from model.events import (
+from model.core.events import (
     BatchSizeReduced,
     EpochMetrics,
     Finished,
@@ -75,8 +75,8 @@ def buttons(page) -> dict[str, bool]:
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     """A tiny finished run made by the engine itself (2 epochs), in its own runs folder."""
-    from model.engine import TrainConfig, train
-    from model.runs import new_run_dir
+    from model.training.engine import TrainConfig, train
+    from model.training.runs import new_run_dir
 
     root = tmp_path_factory.mktemp("made")
     data = make_dataset(root / "data", classes=("red", "blue", "green"), per_class=4)
@@ -158,7 +158,7 @@ def test_pause_then_stop_saves_a_checkpoint_and_resume_finishes_the_run(qtbot, p
     finished = done.args[0]
     assert isinstance(finished, Finished) and finished.reason == "stopped by user" and finished.epochs_done == 0
     run = Path(finished.bundle_path).parent
-    from model.checkpoint import load_checkpoint
+    from model.training.checkpoint import load_checkpoint
 
     assert load_checkpoint(run / "last.pt").epochs_done == 0 and (run / "model.pt").is_file()
     qtbot.waitUntil(lambda: page.record is not None and page.is_settled(), timeout=30_000)
@@ -186,7 +186,7 @@ def test_closing_the_window_during_training_stops_it_and_keeps_the_checkpoint(qt
         assert not window.close()  # refused for now: the run is saving and stopping
         assert not window.isVisible()
     assert worker.stop_requested and page.runs._reader is None  # nothing new was started on the way out
-    from model.checkpoint import load_checkpoint
+    from model.training.checkpoint import load_checkpoint
 
     run = Path(page.run_dir)
     ckpt = load_checkpoint(run / "last.pt")
@@ -216,7 +216,7 @@ def fake_train(run_dir: Path, steps: int):
 def test_engine_events_reach_the_curves_throttled_and_the_notices(qtbot, page, tmp_path, monkeypatch):
     run_dir = tmp_path / "runs" / "fake"
     run_dir.mkdir(parents=True)
-    monkeypatch.setattr("model.engine.train", fake_train(run_dir, steps=400))
+    monkeypatch.setattr("model.training.engine.train", fake_train(run_dir, steps=400))
     scan(qtbot, page, make_dataset(tmp_path / "data"))
     redraws = []
     original = page.curves.flush
@@ -279,7 +279,7 @@ def test_reopening_a_run_restores_its_curves_and_results(qtbot, page, finished_r
 def test_a_confusion_cell_click_lists_its_misclassified_images_with_thumbnails(qtbot, page, tmp_path):
     import torch
 
-    from model.evaluate import evaluation_from_outputs
+    from model.training.evaluate import evaluation_from_outputs
 
     paths = [str(make_image(tmp_path / "val" / f"{i}.png", size=(50, 40), color=(20 * i, 100, 100))) for i in range(6)]
     labels = torch.tensor([0, 0, 0, 1, 1, 2])
@@ -310,14 +310,14 @@ def test_use_save_as_and_export_the_model_of_a_run(qtbot, page, finished_run, tm
 
     copy = tmp_path / "saved" / "mine.pt"
     copy.parent.mkdir()
-    monkeypatch.setattr("app.model_actions.QFileDialog.getSaveFileName", lambda *a, **k: (str(copy), ""))
+    monkeypatch.setattr("app.pages.models.model_actions.QFileDialog.getSaveFileName", lambda *a, **k: (str(copy), ""))
     page.runs.save_model()
     qtbot.waitUntil(lambda: page.is_settled() and copy.exists(), timeout=30_000)
     assert copy.read_bytes() == (run / "model.pt").read_bytes() and not list(copy.parent.glob(".*tmp"))
 
     onnx = tmp_path / "exported" / "model"
     onnx.parent.mkdir()
-    monkeypatch.setattr("app.model_actions.QFileDialog.getSaveFileName", lambda *a, **k: (str(onnx), "ONNX model (*.onnx)"))
+    monkeypatch.setattr("app.pages.models.model_actions.QFileDialog.getSaveFileName", lambda *a, **k: (str(onnx), "ONNX model (*.onnx)"))
     page.runs.export_model()
     assert page.runs.job.isVisibleTo(page) and not page.export_button.isEnabled()  # one job at a time
     qtbot.waitUntil(page.is_settled, timeout=120_000)
@@ -357,7 +357,7 @@ def test_choices_become_engine_settings_and_survive_a_restart(page):
     assert config == dict(variant="b2", mode="full", epochs=7, weights="random", batch_size=None, lr=None,
                           image_size=None, val_split=0.1, seed=3, patience=None, warmup_epochs=None, val_dir=None,
                           device="cpu")
-    from model.engine import TrainConfig
+    from model.training.engine import TrainConfig
 
     TrainConfig(data_dir="d", out_dir="o", **config)  # every key is one the engine takes
     page.settings.train_form = c.to_dict()

@@ -8,7 +8,7 @@ import time
 
 from app.main_window import PAGE_KEYS
 from app.workers import Worker, WorkerPool
-from model.errors import StudioError
+from model.core.errors import StudioError
 from tests.app.conftest import Relay, fake_active_model
 
 

@@ -7,7 +7,7 @@ from functools import lru_cache
 import torch
 from torch import nn
 
-from model.network import build_model
+from model.nets.network import build_model
 
 
 @lru_cache(maxsize=2)  # one shared model per test session: building and calibrating costs ~1 s

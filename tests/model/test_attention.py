@@ -8,10 +8,10 @@ import torch
 from torch import nn
 from torchvision.ops.misc import SqueezeExcitation
 
-from model.attention import SERecorder, analyse_image, analyse_tensor, se_blocks, se_spatial_map
-from model.errors import ImageError
-from model.network import build_model
-from model.variants import get_variant
+from model.explain.attention import SERecorder, analyse_image, analyse_tensor, se_blocks, se_spatial_map
+from model.core.errors import ImageError
+from model.nets.network import build_model
+from model.core.variants import get_variant
 from tests.model.attention_models import calibrated_b0, hook_count
 
 EXPECTED_BLOCKS = {"b0": 16, "b1": 23, "b2": 23, "b3": 26, "b4": 32, "b5": 39, "b6": 45, "b7": 55}

@@ -8,10 +8,10 @@ import threading
 import numpy as np
 import pytest
 
-from model.attention import ClassComparison, ClassExcitationStats, class_comparison, divergence_score
-from model.errors import DatasetError
-from model.events import Progress
-from model.variants import get_variant
+from model.explain.attention import ClassComparison, ClassExcitationStats, class_comparison, divergence_score
+from model.core.errors import DatasetError
+from model.core.events import Progress
+from model.core.variants import get_variant
 from tests.model.attention_models import calibrated_b0, hook_count
 
 PREP = get_variant("b0").eval_preprocessing.at_size(64)

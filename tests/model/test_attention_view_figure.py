@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from model.attention import analyse_image
-from model.figures import attention_view_figure
-from model.variants import get_variant
+from model.explain.attention import analyse_image
+from model.explain.figures import attention_view_figure
+from model.core.variants import get_variant
 from tests.model.attention_models import calibrated_b0
 
 PREP = get_variant("b0").eval_preprocessing.at_size(64)

@@ -4,9 +4,9 @@ import threading
 
 import pytest
 
-from model.benchmark import Measurement, measure_variant, measure_variants, passes_per_variant
-from model.errors import StudioError
-from model.events import Progress
+from model.inference.benchmark import Measurement, measure_variant, measure_variants, passes_per_variant
+from model.core.errors import StudioError
+from model.core.events import Progress
 
 
 def test_measure_variant_reports_latency_and_throughput():
@@ -59,7 +59,7 @@ def test_the_cpu_measures_the_runtime_classification_uses():
 
 
 def test_benchmark_graphs_do_not_fill_the_users_cache():
-    from model.runtime import cache_dir
+    from model.inference.runtime import cache_dir
 
     measure_variant("b0", "cpu", batch_size=1, repeats=1, image_size=32)
     assert not (cache_dir() / "onnx").exists() or not any((cache_dir() / "onnx").iterdir())
@@ -86,8 +86,8 @@ def test_bench_cli_rejects_an_unknown_variant(capsys):
 
 
 def test_cpu_throughput_runs_one_lane_per_core_as_classification_does(monkeypatch):
-    from model import benchmark
-    from model.runtime import OnnxRunner
+    from model.inference import benchmark
+    from model.inference.runtime import OnnxRunner
 
     monkeypatch.setattr(benchmark, "cpu_cores", lambda: 2)  # CI has 2 cores; say so on any machine
     threads = set()

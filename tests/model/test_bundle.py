@@ -4,10 +4,10 @@ import pickle
 import pytest
 import torch
 
-from model.bundle import Bundle, atomic_torch_save, load_bundle, save_bundle
-from model.errors import BundleError
-from model.network import build_model
-from model.variants import get_variant
+from model.nets.bundle import Bundle, atomic_torch_save, load_bundle, save_bundle
+from model.core.errors import BundleError
+from model.nets.network import build_model
+from model.core.variants import get_variant
 
 
 def _bundle(classes=("cat", "dog")):

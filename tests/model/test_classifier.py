@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from model.classifier import load_classifier
+from model.nets.classifier import load_classifier
 
 
 def test_random_weights_are_the_same_on_every_load_and_leave_the_global_rng_alone():

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from model.cli import main
-from model.variants import get_variant
+from model.core.variants import get_variant
 from tests.model.attention_models import calibrated_b0
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,8 +126,8 @@ def test_cli_end_to_end_with_random_weights(image_factory, tmp_path):
 
 
 def test_cli_end_to_end_with_a_bundle(image_factory, tmp_path):
-    from model.bundle import Bundle, save_bundle
-    from model.network import build_model
+    from model.nets.bundle import Bundle, save_bundle
+    from model.nets.network import build_model
 
     bundle = save_bundle(
         Bundle(build_model("b0", num_classes=2).state_dict(), "b0", ["blue", "red"], 64, PREP), tmp_path / "model.pt"

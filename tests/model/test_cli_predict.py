@@ -12,10 +12,10 @@ import pytest
 import torch
 
 from model.cli import main
-from model.errors import BundleError
-from model.network import build_empty_model
-from model import weights
-from model.weights import imagenet_cache_path
+from model.core.errors import BundleError
+from model.nets.network import build_empty_model
+from model.nets import weights
+from model.nets.weights import imagenet_cache_path
 
 ROOT = Path(__file__).resolve().parents[2]
 INFO_KEYS = {"variant", "params", "gflops", "resolution", "top1", "weights_cached"}
@@ -73,11 +73,11 @@ def test_predict_prints_a_readable_table(photo_folder, capsys):
 
 @pytest.mark.parametrize("flag, draft", [([], False), (["--fast-decode"], True)])
 def test_fast_decode_is_off_unless_asked_for(flag, draft, photo_folder, monkeypatch, capsys):
-    import model.predict
+    import model.inference.predict
 
     made = []
 
-    class SpyDecoder(model.predict.ThreadedDecoder):
+    class SpyDecoder(model.inference.predict.ThreadedDecoder):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             made.append(self.draft)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from tests.model.train_helpers import make_dataset
 
-from model.bundle import load_bundle
-from model.checkpoint import load_checkpoint
+from model.nets.bundle import load_bundle
+from model.training.checkpoint import load_checkpoint
 from model.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]

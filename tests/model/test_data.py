@@ -10,10 +10,10 @@ from PIL import Image
 from tests.model.train_helpers import make_dataset, truncate
 
 from tests.image_files import make_image
-from model.data import eval_preprocessing, scan_dataset, split_dataset, train_transform
-from model.errors import DatasetError
-from model.loaders import ImageSamples, SubsetSampler, collate, decode_for_eval, make_loader, prepare_cache
-from model.transforms import eval_tensor, normalize_batch
+from model.training.data import eval_preprocessing, scan_dataset, split_dataset, train_transform
+from model.core.errors import DatasetError
+from model.training.loaders import ImageSamples, SubsetSampler, collate, decode_for_eval, make_loader, prepare_cache
+from model.imaging.transforms import eval_tensor, normalize_batch
 
 
 def test_scan_finds_classes_counts_and_labels(tmp_path):
@@ -131,7 +131,7 @@ def test_cached_eval_crops_normalise_to_exactly_eval_tensor(tmp_path):
     prep = eval_preprocessing("b0", 48)
     assert prep.crop_size == 48 and prep.resize_size == round(48 * 256 / 224)
     cached = decode_for_eval(path, prep)
-    from model.images import load_image
+    from model.imaging.images import load_image
 
     reference = eval_tensor(load_image(path, draft_size=(prep.resize_size,) * 2), prep)
     assert torch.equal(normalize_batch(cached[None], prep)[0], reference)

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from model.device import describe_device, resolve_device, speed_policy
-from model.errors import DeviceError
+from model.nets.device import describe_device, resolve_device, speed_policy
+from model.core.errors import DeviceError
 
 
 def test_auto_picks_an_available_device():

@@ -27,13 +27,13 @@ import pytest
 import torch
 from tests.model.train_helpers import make_dataset
 
-from model.bundle import load_bundle
-from model.checkpoint import load_checkpoint
+from model.nets.bundle import load_bundle
+from model.training.checkpoint import load_checkpoint
 from model.cli import main
-from model.distributed import DistContext
-from model.engine import TrainConfig, train
-from model.events import CheckpointSaved, Finished
-from model.sharding import ShardedBatchSampler, shard
+from model.training.distributed import DistContext
+from model.training.engine import TrainConfig, train
+from model.core.events import CheckpointSaved, Finished
+from model.training.sharding import ShardedBatchSampler, shard
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_FILES = {"model.pt", "last.pt", "metrics.csv", "evaluation.json"}
@@ -265,8 +265,8 @@ def test_two_gloo_processes_reduce_agree_and_share_rank_0s_state(tmp_path):
 
 
 def test_the_dropout_rate_is_a_checked_setting(data, tmp_path):
-    from model.engine import check_config
-    from model.errors import StudioError
+    from model.training.engine import check_config
+    from model.core.errors import StudioError
 
     with pytest.raises(StudioError, match="dropout rate"):
         check_config(TrainConfig(data, tmp_path / "run", dropout=1.0))
@@ -288,8 +288,8 @@ def test_each_rank_takes_its_shard_of_every_global_batch():
 
 def test_a_short_shard_trains_with_frozen_batch_norm_statistics():
     # Distributed full mode: a rank whose shard lost images to failed decodes must still take its step.
-    from model.epochs import batch_norm_frozen
-    from model.network import build_model
+    from model.training.epochs import batch_norm_frozen
+    from model.nets.network import build_model
 
     net = build_model("b0", 2).train()
     bn = net.features[0][1]

@@ -12,12 +12,12 @@ import pytest
 import torch
 from tests.model.train_helpers import make_dataset, truncate
 
-from model.bundle import load_bundle
-from model.checkpoint import load_checkpoint
-from model.engine import TrainConfig, TrainControl, train
-from model.errors import DeviceError, StudioError
-from model.evaluate import evaluate
-from model.events import (
+from model.nets.bundle import load_bundle
+from model.training.checkpoint import load_checkpoint
+from model.training.engine import TrainConfig, TrainControl, train
+from model.core.errors import DeviceError, StudioError
+from model.training.evaluate import evaluate
+from model.core.events import (
     BatchSizeReduced,
     CheckpointSaved,
     EpochMetrics,
@@ -31,8 +31,8 @@ from model.events import (
     TrainingStarted,
     event_to_dict,
 )
-from model.loop import BatchSize, Stepper, run_in_chunks
-from model.schedule import WarmupCosine, auto_batch_size
+from model.training.loop import BatchSize, Stepper, run_in_chunks
+from model.training.schedule import WarmupCosine, auto_batch_size
 
 
 def config(tmp_path, **kw):
@@ -288,7 +288,7 @@ def test_run_in_chunks_halves_until_it_fits_and_gives_up_clearly():
 
 
 def test_early_stopping_after_patience_epochs_without_improvement(tmp_path, monkeypatch):
-    from model.epochs import HeadModeData
+    from model.training.epochs import HeadModeData
 
     def flat_validate(self):
         yield from ()

@@ -7,13 +7,13 @@ import pytest
 import torch
 from tests.model.train_helpers import make_dataset, truncate
 
-from model.bundle import Bundle, save_bundle
-from model.data import eval_preprocessing
-from model.errors import DatasetError, StudioError
-from model.evaluate import evaluate, evaluation_from_outputs
-from model.images import load_image
-from model.network import build_model
-from model.transforms import eval_tensor
+from model.nets.bundle import Bundle, save_bundle
+from model.training.data import eval_preprocessing
+from model.core.errors import DatasetError, StudioError
+from model.training.evaluate import evaluate, evaluation_from_outputs
+from model.imaging.images import load_image
+from model.nets.network import build_model
+from model.imaging.transforms import eval_tensor
 
 
 def test_numbers_on_a_hand_computed_case():

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from model.bundle import Bundle, save_bundle
-from model.export import (
+from model.nets.bundle import Bundle, save_bundle
+from model.export.formats import (
     ExportError, export_bundle, exported_logits, read_onnx_metadata, read_torchscript_metadata,
 )
-from model.network import build_model
-from model.variants import get_variant
+from model.nets.network import build_model
+from model.core.variants import get_variant
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,7 +46,7 @@ def test_unknown_format_and_bad_bundle_are_clear(tmp_path, bundle_path):
     with pytest.raises(ExportError, match="Unknown export format"):
         export_bundle(bundle_path, "coreml", tmp_path / "x")
     (tmp_path / "old.pt").write_bytes(b"not a bundle")
-    from model.errors import BundleError
+    from model.core.errors import BundleError
 
     with pytest.raises(BundleError):
         export_bundle(tmp_path / "old.pt", "onnx", tmp_path / "x.onnx")

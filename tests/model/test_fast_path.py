@@ -8,13 +8,13 @@ import torch
 import torchvision.models as tvm
 from PIL import Image
 
-import model.decode as decode_module
+import model.imaging.decode as decode_module
 from bench.classify import calibrated_model
-from model.classifier import Classifier, imagenet_class_names
-from model.decode import DecodedImage, ThreadedDecoder
-from model.predict import Predictor
-from model.transforms import eval_tensor
-from model.variants import get_variant
+from model.nets.classifier import Classifier, imagenet_class_names
+from model.imaging.decode import DecodedImage, ThreadedDecoder
+from model.inference.predict import Predictor
+from model.imaging.transforms import eval_tensor
+from model.core.variants import get_variant
 
 B0 = get_variant("b0")
 

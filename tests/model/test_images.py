@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from model.errors import ImageError
-from model.images import iter_image_files, load_image
+from model.core.errors import ImageError
+from model.imaging.images import iter_image_files, load_image
 
 
 def _save(im, path, **kw):

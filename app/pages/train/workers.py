@@ -1,0 +1,215 @@
+"""Background work of the Train page: scanning a dataset, training, reading runs, saving, exporting.
+
+Every class here is an ``app.workers.Worker``: it runs on its own QThread from the
+pool, emits one signal per kind of result (past tense), reports errors as one
+sentence through ``failed`` and checks its stop flag between steps. The backend
+(and so torch) is imported inside ``work()``, in the worker thread.
+
+``TrainWorker`` iterates ``model.engine.train``. Pause, resume and stop reach the
+engine through its ``TrainControl`` (thread-safe events), never through queued
+signals, which could not arrive while the worker is busy training.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+
+from app.workers import Worker
+from model.core.errors import StudioError
+from model.core.events import Progress
+
+COPY_CHUNK = 4 << 20  # bytes per read when copying a bundle; the stop flag is checked between chunks
+
+
+class ScanWorker(Worker):
+    """Scans a class-folder dataset (every image header is read, so it is not instant)."""
+
+    scanned = Signal(object)  # model.training.data.DatasetScan
+
+    def __init__(self, folder: str, val_dir: str | None = None) -> None:
+        super().__init__("Scanning the dataset")
+        self.folder = folder
+        self.val_dir = val_dir
+
+    def work(self) -> None:
+        from model.training.data import scan_dataset
+
+        scan = scan_dataset(self.folder, self.val_dir or None)
+        if not self.stop_requested:
+            self.scanned.emit(scan)
+
+
+class TrainWorker(Worker):
+    """Runs one training (or resumed) run, one signal per kind of engine event."""
+
+    run_started = Signal(object)  # TrainingStarted
+    notice_posted = Signal(object)  # Notice
+    file_skipped = Signal(object)  # SkippedFile
+    step_finished = Signal(object)  # StepMetrics
+    epoch_finished = Signal(object)  # EpochMetrics
+    batch_size_reduced = Signal(object)  # BatchSizeReduced
+    run_paused = Signal(object)  # Paused
+    run_resumed = Signal(object)  # Resumed
+    checkpoint_saved = Signal(object)  # CheckpointSaved
+    run_finished = Signal(object)  # Finished
+
+    def __init__(self, config: dict, runs_root: str | None = None) -> None:
+        """``config``: keyword arguments of ``model.engine.TrainConfig``. Without an ``out_dir`` the run
+        gets a new folder under ``runs_root`` (named by time, dataset and variant)."""
+        super().__init__("Resuming training" if config.get("resume") else "Training")
+        self.config = dict(config)
+        self.runs_root = runs_root
+        self.control = None  # model.training.engine.TrainControl, made in the worker thread
+        self._pause = threading.Event()
+
+    # --- control (any thread) -------------------------------------------------------------
+    def pause(self) -> None:
+        self._pause.set()
+        if self.control is not None:
+            self.control.pause()
+
+    def resume(self) -> None:
+        self._pause.clear()
+        if self.control is not None:
+            self.control.resume()
+
+    def stop(self) -> None:
+        super().stop()
+        if self.control is not None:
+            self.control.stop()  # also wakes a paused run, which then saves and finishes
+
+    # --- the run ------------------------------------------------------------------------
+    def work(self) -> None:
+        from model.training.engine import TrainConfig, TrainControl, train
+        from model.core import events as ev
+
+        control = TrainControl()
+        self.control = control
+        # Requests made before the control existed (set() above, then read here: none is lost).
+        if self._pause.is_set():
+            control.pause()
+        if self.stop_requested:
+            control.stop()
+        signals = {
+            ev.TrainingStarted: self.run_started,
+            ev.Notice: self.notice_posted,
+            ev.SkippedFile: self.file_skipped,
+            ev.StepMetrics: self.step_finished,
+            ev.EpochMetrics: self.epoch_finished,
+            ev.BatchSizeReduced: self.batch_size_reduced,
+            ev.Paused: self.run_paused,
+            ev.Resumed: self.run_resumed,
+            ev.CheckpointSaved: self.checkpoint_saved,
+            ev.Finished: self.run_finished,
+        }
+        phases = {ev.PreparingImages: "Preparing images", ev.FeatureCaching: "Computing backbone features"}
+        config = dict(self.config)
+        if not config.get("out_dir"):
+            from model.training.runs import new_run_dir
+
+            if not self.runs_root:
+                raise StudioError("No runs folder is set, so the run has nowhere to be saved.")
+            config["out_dir"] = new_run_dir(self.runs_root, config["data_dir"], config.get("variant", "b0"))
+        for event in train(TrainConfig(**config), control):
+            kind = type(event)
+            if kind in phases:
+                self.progressed.emit(Progress(event.done, event.total, phases[kind]))
+            elif kind in signals:
+                signals[kind].emit(event)
+
+
+class RunListWorker(Worker):
+    """Lists the earlier runs in the runs folder, newest first."""
+
+    listed = Signal(list)  # [model.runs.RunSummary]
+
+    def __init__(self, root: str) -> None:
+        super().__init__("Listing earlier runs")
+        self.root = root
+
+    def work(self) -> None:
+        from model.training.runs import list_runs
+
+        self.listed.emit(list_runs(self.root))
+
+
+class RunReader(Worker):
+    """Reads one run folder back: curves, evaluation and settings."""
+
+    run_loaded = Signal(object)  # model.training.runs.RunRecord
+
+    def __init__(self, path: str) -> None:
+        super().__init__("Opening the run")
+        self.path = path
+
+    def work(self) -> None:
+        from model.training.runs import read_run
+
+        record = read_run(self.path)
+        if not self.stop_requested:
+            self.run_loaded.emit(record)
+
+
+class ExportWorker(Worker):
+    """Exports a bundle to ONNX or TorchScript and checks the file against the model."""
+
+    exported = Signal(object)  # model.export.formats.ExportReport
+
+    def __init__(self, bundle_path: str, fmt: str, out: str) -> None:
+        super().__init__(f"Exporting to {'ONNX' if fmt == 'onnx' else 'TorchScript'}")
+        self.bundle_path = bundle_path
+        self.fmt = fmt
+        self.out = out
+
+    def work(self) -> None:
+        from model.export.formats import export_bundle
+
+        report = export_bundle(self.bundle_path, self.fmt, self.out)
+        if self.stop_requested:
+            # Cancelled while the exporter ran (it has no step to stop at): do not leave the file behind.
+            Path(report.path).unlink(missing_ok=True)
+            return
+        self.exported.emit(report)
+
+
+class CopyWorker(Worker):
+    """Copies a bundle file to where the user asked; a temporary name until complete, then renamed."""
+
+    copied = Signal(str)  # the target path
+
+    def __init__(self, source: str, target: str) -> None:
+        super().__init__("Saving the model")
+        self.source = Path(source)
+        self.target = Path(target)
+
+    def work(self) -> None:
+        if self.source.resolve() == self.target.resolve():
+            self.copied.emit(str(self.target))
+            return
+        tmp: Path | None = None
+        try:
+            total = self.source.stat().st_size
+            fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=self.target.parent)
+            tmp = Path(name)
+            with os.fdopen(fd, "wb") as out, open(self.source, "rb") as src:
+                done = 0
+                while chunk := src.read(COPY_CHUNK):
+                    if self.stop_requested:
+                        raise StudioError("Saving the model was cancelled; nothing was written.")
+                    out.write(chunk)
+                    done += len(chunk)
+                    self.progressed.emit(Progress(done, total, "bytes"))
+            os.replace(tmp, self.target)
+        except OSError as e:
+            raise StudioError(
+                f"The model could not be saved to {self.target} ({e.strerror or e}); choose another folder."
+            ) from None
+        finally:
+            if tmp is not None and tmp.exists():
+                tmp.unlink()
+        self.copied.emit(str(self.target))

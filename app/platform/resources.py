@@ -1,0 +1,30 @@
+"""Where the files the app ships (icon, desktop entry) are, and the app icon itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+APP_ID = "efficientnet-studio"  # icon name, desktop file name and Wayland app id
+ICON_SVG = RESOURCES / f"{APP_ID}.svg"
+DESKTOP_FILE = RESOURCES / f"{APP_ID}.desktop"
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
+
+
+def icon_png(size: int) -> Path:
+    """The PNG rendering of the icon at ``size`` pixels (hicolor theme layout)."""
+    return RESOURCES / "icons" / f"{size}x{size}" / f"{APP_ID}.png"
+
+
+def app_icon():
+    """The application icon: the PNG sizes for crisp small icons, the SVG for any other size."""
+    from PySide6.QtGui import QIcon
+
+    icon = QIcon()
+    for size in ICON_SIZES:
+        path = icon_png(size)
+        if path.is_file():
+            icon.addFile(str(path))
+    if ICON_SVG.is_file():
+        icon.addFile(str(ICON_SVG))
+    return icon

@@ -1,0 +1,178 @@
+"""The EfficientNet B0-B7 family and its compound-scaling arithmetic.
+
+One table, ``VARIANTS``, describes each variant: the scaling multipliers and
+dropout that torchvision builds it with, the paper's native resolution, the
+eval preprocessing of torchvision's ImageNet weights, and the parameter count,
+GFLOPs and ImageNet top-1 taken from torchvision's own weight metadata.
+
+Compound scaling (Tan & Le, 2019) grows depth by α^φ, width by β^φ and
+resolution by γ^φ with α=1.2, β=1.1, γ=1.15. The released B1-B7 were tuned by
+hand after that rule, so ``phi`` is *computed*: the least-squares φ that best
+explains each variant's actual depth, width and resolution multipliers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+ALPHA = 1.2  # depth
+BETA = 1.1  # width
+GAMMA = 1.15  # resolution
+BASE_RESOLUTION = 224
+
+# name: (width_mult, depth_mult, paper resolution, dropout) as in the paper and in
+# torchvision's efficientnet_bN builders.
+_SCALING = {
+    "b0": (1.0, 1.0, 224, 0.2),
+    "b1": (1.0, 1.1, 240, 0.2),
+    "b2": (1.1, 1.2, 260, 0.3),
+    "b3": (1.2, 1.4, 300, 0.3),
+    "b4": (1.4, 1.8, 380, 0.4),
+    "b5": (1.6, 2.2, 456, 0.4),
+    "b6": (1.8, 2.6, 528, 0.5),
+    "b7": (2.0, 3.1, 600, 0.5),
+}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One EfficientNet variant and the facts the app shows about it."""
+
+    name: str  # "b0" … "b7"
+    width_mult: float
+    depth_mult: float
+    resolution: int  # the paper's native input resolution
+    dropout: float
+
+    @property
+    def title(self) -> str:
+        return f"EfficientNet-{self.name.upper()}"
+
+    @property
+    def builder_name(self) -> str:
+        """Name of the torchvision builder function, e.g. ``efficientnet_b0``."""
+        return f"efficientnet_{self.name}"
+
+    @property
+    def weights_enum(self):
+        """torchvision's default ImageNet-1k weights entry for this variant."""
+        import torchvision.models as tvm
+
+        return getattr(tvm, f"EfficientNet_{self.name.upper()}_Weights").DEFAULT
+
+    @cached_property
+    def _meta(self) -> dict:
+        return self.weights_enum.meta
+
+    @property
+    def params(self) -> int:
+        """Parameter count with the 1000-class ImageNet head."""
+        return int(self._meta["num_params"])
+
+    @property
+    def gflops(self) -> float:
+        return float(self._meta["_ops"])
+
+    @property
+    def top1(self) -> float:
+        """ImageNet-1k top-1 accuracy (%) of torchvision's weights."""
+        return float(self._meta["_metrics"]["ImageNet-1K"]["acc@1"])
+
+    @property
+    def top5(self) -> float:
+        return float(self._meta["_metrics"]["ImageNet-1K"]["acc@5"])
+
+    @cached_property
+    def eval_preprocessing(self) -> "Preprocessing":
+        """The resize/crop/normalise recipe of torchvision's ImageNet weights."""
+        t = self.weights_enum.transforms()
+        return Preprocessing(
+            resize_size=int(t.resize_size[0]),
+            crop_size=int(t.crop_size[0]),
+            interpolation=t.interpolation.value,
+            mean=tuple(float(m) for m in t.mean),
+            std=tuple(float(s) for s in t.std),
+        )
+
+    # --- compound scaling -------------------------------------------------
+    @property
+    def resolution_mult(self) -> float:
+        return self.resolution / BASE_RESOLUTION
+
+    @property
+    def phi_depth(self) -> float:
+        return math.log(self.depth_mult) / math.log(ALPHA)
+
+    @property
+    def phi_width(self) -> float:
+        return math.log(self.width_mult) / math.log(BETA)
+
+    @property
+    def phi_resolution(self) -> float:
+        return math.log(self.resolution_mult) / math.log(GAMMA)
+
+    @property
+    def phi(self) -> float:
+        """Least-squares φ for log(d, w, r) ≈ φ·log(α, β, γ)."""
+        logs = (math.log(ALPHA), math.log(BETA), math.log(GAMMA))
+        mults = (self.depth_mult, self.width_mult, self.resolution_mult)
+        num = sum(math.log(m) * l for m, l in zip(mults, logs))
+        return num / sum(l * l for l in logs)
+
+    @property
+    def flops_scale_predicted(self) -> float:
+        """FLOPs relative to B0 predicted by the rule: (α·β²·γ²)^φ ≈ 2^φ."""
+        return (ALPHA * BETA**2 * GAMMA**2) ** self.phi
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """Eval preprocessing: resize the short side, centre-crop, normalise."""
+
+    resize_size: int
+    crop_size: int
+    interpolation: str  # "bicubic" or "bilinear"
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+
+    def to_dict(self) -> dict:
+        return {
+            "resize_size": self.resize_size,
+            "crop_size": self.crop_size,
+            "interpolation": self.interpolation,
+            "mean": list(self.mean),
+            "std": list(self.std),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Preprocessing":
+        return cls(
+            resize_size=int(d["resize_size"]),
+            crop_size=int(d["crop_size"]),
+            interpolation=str(d["interpolation"]),
+            mean=tuple(float(x) for x in d["mean"]),
+            std=tuple(float(x) for x in d["std"]),
+        )
+
+    def at_size(self, crop_size: int) -> "Preprocessing":
+        """The same recipe scaled to another crop size (keeps the resize/crop ratio)."""
+        ratio = self.resize_size / self.crop_size
+        return Preprocessing(round(crop_size * ratio), crop_size, self.interpolation, self.mean, self.std)
+
+
+VARIANTS: dict[str, Variant] = {
+    name: Variant(name, w, d, r, p) for name, (w, d, r, p) in _SCALING.items()
+}
+VARIANT_NAMES: tuple[str, ...] = tuple(VARIANTS)
+
+
+def get_variant(name: str) -> Variant:
+    """Look up a variant by "b0", "B3" or "efficientnet_b7"; a clear error otherwise."""
+    key = str(name).strip().lower().removeprefix("efficientnet_").removeprefix("efficientnet-")
+    if key not in VARIANTS:
+        from model.core.errors import StudioError
+
+        raise StudioError(f"Unknown variant {name!r}: choose one of {', '.join(VARIANT_NAMES)}.")
+    return VARIANTS[key]

@@ -1,0 +1,1 @@
+"""Networks and their weights: building EfficientNets, ImageNet and user weights (cache, download, import, validation), bundles, the ready classifier and the compute device."""
