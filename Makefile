@@ -13,16 +13,26 @@ else
 TORCH_PINS := torch==2.9.1 torchvision==0.24.1
 endif
 
+# TORCH_INDEX: take torch/torchvision from another wheel index, e.g. PyTorch's CPU-only builds
+# (about 4 GB smaller, for machines without an NVIDIA GPU):
+#   make run TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# It applies when .venv is created (`make clean` first to switch an existing one).
+TORCH_INDEX ?=
+TORCH_SOURCE := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+
 .PHONY: run test bench install-desktop screenshots clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q $(TORCH_PINS)
+	$(PY) -m pip install -q $(TORCH_SOURCE) $(TORCH_PINS)
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
+# The check prints the one `apt install` line for Qt's X11 libraries that are missing,
+# instead of Qt naming them one at a time (it checks only on Linux under X11).
 run: $(VENV)/.installed
+	@$(PY) -m app.platform.xcb_libraries
 	$(PY) main.py
 
 test: $(VENV)/.installed
@@ -39,7 +49,7 @@ screenshots: $(VENV)/.installed
 
 # Install the desktop entry and icon for the current user (double-click launch).
 install-desktop: $(VENV)/.installed
-	$(PY) -m app.platform.desktop_entry install
+	$(PY) -m app.desktop_entry install
 
 clean:
 	rm -rf $(VENV) .pytest_cache

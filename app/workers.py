@@ -315,7 +315,7 @@ class ImportWeightsWorker(Worker):
 
 
 class MeasureWorker(Worker):
-    """Times each variant on the device (model.benchmark), one Measurement at a time."""
+    """Times each variant on the device (model.inference.benchmark), one Measurement at a time."""
 
     measured = Signal(object)  # model.inference.benchmark.Measurement
 

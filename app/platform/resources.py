@@ -1,11 +1,27 @@
-"""Where the files the app ships (icon, desktop entry) are, and the app icon itself."""
+"""Where the files the app ships (icon, desktop entry) are, and the app icon itself.
+
+They live in the top-level ``resources/`` folder of a checkout; a wheel carries them
+as ``app/assets/`` (see pyproject.toml), so an installed app finds them there.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+import app
+
 APP_ID = "efficientnet-studio"  # icon name, desktop file name and Wayland app id
+
+
+def find_resources(package_dir: Path) -> Path:
+    """The folder of shipped files for the ``app`` package at ``package_dir``: installed or checkout."""
+    installed = package_dir / "assets"
+    if (installed / f"{APP_ID}.desktop").is_file():
+        return installed
+    return package_dir.parent / "resources"
+
+
+RESOURCES = find_resources(Path(app.__file__).resolve().parent)
 ICON_SVG = RESOURCES / f"{APP_ID}.svg"
 DESKTOP_FILE = RESOURCES / f"{APP_ID}.desktop"
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)

@@ -253,7 +253,7 @@ class AttentionPanel(QWidget):
         return f"{Path(self.analysed.path).stem}-{self.kind}-{self.result.blocks[self.depth].file_stem}.png"
 
     def picture(self) -> np.ndarray:
-        """The view as an RGB picture: crop, overlay, Grad-CAM, top-5 and gate map (model.figures)."""
+        """The view as an RGB picture: crop, overlay, Grad-CAM, top-5 and gate map (model.explain.figures)."""
         return attention_view_figure(self.result, self.depth, kind=self.kind, order=self.order, cmap=self.cmap)
 
     # --- interaction ----------------------------------------------------------------------

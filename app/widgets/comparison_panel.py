@@ -144,7 +144,7 @@ class ComparisonPanel(QWidget):
         return "class-comparison.png" if self.comparison is not None else None
 
     def picture(self) -> np.ndarray:
-        """The divergence curve above the class-mean gates as an RGB picture (model.figures)."""
+        """The divergence curve above the class-mean gates as an RGB picture (model.explain.figures)."""
         return class_comparison_figure(self.comparison, cmap=self.cmap)
 
     def _describe(self, x: float, y: float, width: int, height: int) -> str:

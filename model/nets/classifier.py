@@ -63,7 +63,7 @@ def random_model(v: Variant) -> nn.Module:
     """The variant with random weights, the same ones on every call.
 
     Seeded so that random-weight predictions are reproducible, and so that the
-    weights hash to one ONNX graph cache entry (model.runtime) that is exported
+    weights hash to one ONNX graph cache entry (model.inference.runtime) that is exported
     once, rather than a new 20–260 MB graph on every load.
     """
     import torch

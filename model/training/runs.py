@@ -52,7 +52,7 @@ class RunRecord:
     path: Path
     history: tuple[EpochMetrics, ...]
     evaluation: Evaluation | None
-    config: dict  # the settings it was trained with (model.trainer's resolved settings); {} if unknown
+    config: dict  # the settings it was trained with (model.training.trainer's resolved settings); {} if unknown
     class_names: list[str]
     notes: list[str] = field(default_factory=list)  # files that could not be read, in one sentence each
 

@@ -82,7 +82,7 @@ def test_fast_decode_is_off_unless_asked_for(flag, draft, photo_folder, monkeypa
             super().__init__(*args, **kwargs)
             made.append(self.draft)
 
-    monkeypatch.setattr(model.predict, "ThreadedDecoder", SpyDecoder)
+    monkeypatch.setattr(model.inference.predict, "ThreadedDecoder", SpyDecoder)
     argv = ["predict", str(photo_folder / "sub" / "b.jpg"), "--weights", "random", "--device", "cpu", *flag]
     assert main(argv) == 0
     assert made == [draft]
