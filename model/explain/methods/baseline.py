@@ -1,0 +1,22 @@
+"""The random map: what a map without evidence scores, so other maps' scores can be read against it."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from model.explain.methods.base import ExplanationMethod
+
+SEED = 0
+
+
+class RandomMap(ExplanationMethod):
+    name = "random"
+    label = "Random (baseline)"
+    description = "uniform noise on the CAM stage's grid: the score of a map that knows nothing"
+    uses_layer = True
+
+    def compute(self, explainer, target, *, depth=None, layer=None):
+        layer = explainer.layer(layer)
+        noise = np.random.default_rng(SEED).random(layer.grid).astype(np.float32)
+        return explainer.make_map(torch.from_numpy(noise), self.name, layer=layer)
