@@ -74,10 +74,9 @@ def ablation_probabilities(
         raise ValueError(f"mode must be one of {ABLATION_MODES}, not {mode!r}")
     modules = [se for _, se in se_modules(model)]
     n = len(x)
-    per_pass = max(1, max_batch // n)
-    ablated = []
+    per_pass = max(1, max_batch // n - 1)
+    ablated, base = [], None
     with torch.no_grad():
-        base = torch.softmax(model(x).float(), dim=1)
         for start in range(0, len(modules), per_pass):
             chunk = modules[start : start + per_pass]
             handles = [
@@ -85,11 +84,14 @@ def ablation_probabilities(
                 for k, se in enumerate(chunk)
             ]
             try:
-                logits = model(x.repeat(len(chunk), 1, 1, 1)).float()
+                # The last n rows stay unablated: p(target) is compared within one batch, so batch-size
+                # dependent rounding cannot show up as a drop.
+                probs = torch.softmax(model(x.repeat(len(chunk) + 1, 1, 1, 1)).float(), dim=1)
             finally:
                 for handle in handles:
                     handle.remove()
-            ablated.append(torch.softmax(logits, dim=1).view(len(chunk), n, -1))
+            base = probs[-n:] if base is None else base
+            ablated.append(probs[:-n].view(len(chunk), n, -1))
     return base.cpu(), torch.cat(ablated).cpu()
 
 
