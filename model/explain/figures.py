@@ -147,11 +147,15 @@ def line_chart(
     title: str = "",
     size: tuple[int, int] = (720, 220),
     label_every: int = 1,
+    series: list[str] | None = None,
 ) -> np.ndarray:
-    """A simple line chart of ``values`` with x tick labels (every ``label_every``-th shown)."""
-    values = np.asarray(values, np.float64)
+    """A simple line chart of ``values`` with x tick labels (every ``label_every``-th shown).
+
+    ``values`` is one curve [n] or several [S, n]; with ``series`` naming them, a legend is drawn.
+    """
+    curves = np.atleast_2d(np.asarray(values, np.float64))
     width, height = size
-    vrange = nice_range(min(0.0, float(values.min())), float(values.max()))
+    vrange = nice_range(min(0.0, float(curves.min())), float(curves.max()))
     left, right, top, bottom = 56, 12, 24 if title else 8, 40
     im, draw = canvas(width, height)
     if title:
@@ -162,12 +166,19 @@ def line_chart(
         y = top + plot_h - (tick - vrange.lo) / span * plot_h
         draw.line([left, y, left + plot_w, y], fill=FAINT)
         draw_text(draw, (left - 6, y), vrange.label(tick), 11, anchor="rm")
-    n = len(values)
+    n = curves.shape[1]
     xs = [left + (plot_w * (k + 0.5) / n) for k in range(n)]
-    ys = [top + plot_h - (v - vrange.lo) / span * plot_h for v in values]
-    draw.line(list(zip(xs, ys)), fill=tuple(int(c) for c in colormap_lut("viridis")[80]), width=2)
-    for k, (x, y) in enumerate(zip(xs, ys)):
-        draw.ellipse([x - 2.5, y - 2.5, x + 2.5, y + 2.5], fill=INK)
+    lut = colormap_lut("viridis")
+    for c, curve in enumerate(curves):
+        colour = tuple(int(v) for v in lut[80 if len(curves) == 1 else int(200 * c / (len(curves) - 1))])
+        ys = [top + plot_h - (v - vrange.lo) / span * plot_h for v in curve]
+        draw.line(list(zip(xs, ys)), fill=colour, width=2)
+        for x, y in zip(xs, ys):
+            draw.ellipse([x - 2.5, y - 2.5, x + 2.5, y + 2.5], fill=INK if len(curves) == 1 else colour)
+        if series:
+            draw.line([left + 8, top + 8 + 14 * c, left + 24, top + 8 + 14 * c], fill=colour, width=3)
+            draw_text(draw, (left + 28, top + 8 + 14 * c), series[c], 10, anchor="lm")
+    for k, x in enumerate(xs):
         if k % label_every == 0:
             draw_text(draw, (x, top + plot_h + 6), x_labels[k], 10, anchor="mt")
     draw.rectangle([left, top, left + plot_w, top + plot_h], outline=INK)
@@ -214,7 +225,17 @@ def class_comparison_figure(comparison, *, cmap: str = DEFAULT_COLORMAP, plot_wi
     )
     order = ", ".join(comparison.class_names)
     heat = titled(heat, f"mean gate per class; rows within each block: {order}", size=12)
-    return vstack([chart, heat], gap=16)
+    parts = [chart, heat]
+    if getattr(comparison, "ablation", None) is not None:
+        parts.append(line_chart(
+            comparison.ablation,
+            [b.short_name for b in blocks],
+            title=f"SE ablation ({comparison.ablation_mode}): mean drop in the prediction's probability per class",
+            size=(plot_width + 120, 40 + max(200, 14 * k + 60)),
+            label_every=every,
+            series=list(comparison.class_names),
+        ))
+    return vstack(parts, gap=16)
 
 
 def text_block(lines: list[str], size: int = 12, width: int | None = None) -> np.ndarray:
