@@ -119,6 +119,13 @@ class GateMap:
     channels: np.ndarray  # [B, width] int32: channel index shown in each cell
     blocks: list[BlockInfo]
     order: str
+    means: np.ndarray | None = None  # [B] mean gate of each block over its own channels
+
+    def centred(self) -> np.ndarray:
+        """Each gate minus its block's mean: the contrast the fixed 0–1 scale hides when most gates sit
+        near 0.5 (draw it with a diverging colour map, symmetric about 0)."""
+        means = self.means if self.means is not None else self.values.mean(axis=1)
+        return (self.values - means[:, None]).astype(np.float32)
 
     @property
     def width(self) -> int:
@@ -151,4 +158,5 @@ def build_gate_map(gates: list[np.ndarray], blocks: list[BlockInfo], order: str 
         picks = ((np.arange(width) + 0.5) * len(g) / width).astype(np.int64)
         channels[row] = ranked[picks]
         values[row] = g[channels[row]]
-    return GateMap(values, channels, list(blocks), order)
+    means = np.array([float(np.mean(g)) for g in gates], np.float32)
+    return GateMap(values, channels, list(blocks), order, means)

@@ -83,24 +83,30 @@ class Explainer:
         return make_spatial_map(raw, self.result.input_size, kind, None, layer)
 
     # --- maps and their evidence ------------------------------------------------------------
-    def map(self, method: str, *, target: int | None = None, depth: int | None = None,
-            layer: CamLayer | int | None = None) -> SpatialMap:
-        """The map of registered ``method`` (cached); ``depth`` for per-block methods, ``layer`` for CAMs."""
+    def _map_key(self, method: str, target: int | None, depth: int | None, layer) -> tuple:
         m = get_method(method)
         target = self.target if target is None else int(target)
         depth = self.depth(depth) if m.per_block else None
         chosen = (self.layer(layer) if layer is not None else m.default_layer(self)) if m.uses_layer else None
-        key = ("map", method, target if not m.per_block else None, depth, chosen.index if chosen else None)
+        return ("map", method, None if m.per_block else target, depth, chosen), target
+
+    def map(self, method: str, *, target: int | None = None, depth: int | None = None,
+            layer: CamLayer | int | None = None) -> SpatialMap:
+        """The map of registered ``method`` (cached); ``depth`` for per-block methods, ``layer`` for CAMs."""
+        key, target = self._map_key(method, target, depth, layer)
         if key not in self._cache:
             with eval_mode(self.model):
-                self._cache[key] = m.compute(self, target, depth=depth, layer=chosen)
+                self._cache[key] = get_method(method).compute(self, target, depth=key[3], layer=key[4])
         return self._cache[key]
+
+    def _score_key(self, smap: SpatialMap, target: int) -> tuple:
+        return ("score", smap.kind, smap.block.depth if smap.block else None,
+                smap.layer.index if smap.layer else None, target)
 
     def score(self, smap: SpatialMap, target: int | None = None) -> Faithfulness:
         """Deletion and insertion curves of ``smap`` for ``target`` (default: the explained class), cached."""
         target = self.target if target is None else int(target)
-        key = ("score", smap.kind, smap.block.depth if smap.block else None,
-               smap.layer.index if smap.layer else None, target)
+        key = self._score_key(smap, target)
         if key not in self._cache:
             if "baseline" not in self._cache:
                 self._cache["baseline"] = blurred(self.x)
@@ -108,6 +114,19 @@ class Explainer:
                 self._cache[key] = faithfulness(self.model, self.x, smap.image, target,
                                                 baseline=self._cache["baseline"])
         return self._cache[key]
+
+    def cached(self, method: str, *, depth: int | None = None,
+               layer: CamLayer | int | None = None) -> tuple[SpatialMap | None, Faithfulness | None]:
+        """The map and score of ``method`` if already made, without computing anything (for the UI thread)."""
+        key, target = self._map_key(method, None, depth, layer)
+        smap = self._cache.get(key)
+        if smap is None and get_method(method).per_block and self.result.inputs is None:
+            smap = self.result._cache.get((method, key[3], self.index))  # made by the analysis itself
+        score = self._cache.get(self._score_key(smap, target)) if smap is not None else None
+        return smap, score
+
+    def cached_ablation(self, mode: str = "mean") -> Ablation | None:
+        return self._cache.get(("ablation", mode, self.target))
 
     def score_method(self, method: str, *, target: int | None = None, depth: int | None = None,
                      layer: CamLayer | int | None = None) -> Faithfulness:

@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from model.explain.render import (
     DEFAULT_COLORMAP,
+    DIVERGING,
     ValueRange,
     apply_colormap,
     as_rgb_array,
@@ -185,15 +186,22 @@ def line_chart(
     return np.asarray(im)
 
 
-def gate_map_figure(gate_map, *, cmap: str = DEFAULT_COLORMAP, title: str | None = None, plot_width: int = 768) -> np.ndarray:
-    """The ``GateMap`` of ``model.explain.attention`` as an annotated image, on a fixed 0-1 scale.
+def gate_map_figure(gate_map, *, cmap: str = DEFAULT_COLORMAP, title: str | None = None, plot_width: int = 768,
+                    centred: bool = False) -> np.ndarray:
+    """The ``GateMap`` of ``model.explain.attention`` as an annotated image, on a fixed 0-1 scale,
+    or (``centred``) as gate minus block mean on a diverging map symmetric about 0.
 
     A fixed scale keeps figures of different images comparable (gates always lie in (0, 1)).
     """
     labels = [f"{b.short_name} · {b.channels} ch" for b in gate_map.blocks]
-    body = labelled_heatmap(gate_map.values, labels, cmap=cmap, vrange=nice_range(0.0, 1.0), plot_width=plot_width)
     how = "sorted high to low within each block" if gate_map.order == "sorted" else "in channel order"
-    return titled(body, title or f"SE gates s per block (rows, input to output); channels {how}")
+    if not centred:
+        body = labelled_heatmap(gate_map.values, labels, cmap=cmap, vrange=nice_range(0.0, 1.0), plot_width=plot_width)
+        return titled(body, title or f"SE gates s per block (rows, input to output); channels {how}")
+    values = gate_map.centred()
+    limit = float(np.abs(values).max()) or 1.0
+    body = labelled_heatmap(values, labels, cmap=DIVERGING, vrange=nice_range(-limit, limit), plot_width=plot_width)
+    return titled(body, title or f"SE gates minus each block's mean (blue below, red above); channels {how}")
 
 
 def class_comparison_figure(comparison, *, cmap: str = DEFAULT_COLORMAP, plot_width: int = 768) -> np.ndarray:
@@ -248,7 +256,8 @@ def text_block(lines: list[str], size: int = 12, width: int | None = None) -> np
 
 
 def attention_view_figure(
-    result, depth: int, *, kind: str = "se", order: str = "sorted", i: int = 0, cmap: str = DEFAULT_COLORMAP
+    result, depth: int, *, kind: str = "se", order: str = "sorted", i: int = 0, cmap: str = DEFAULT_COLORMAP,
+    centred: bool = False,
 ) -> np.ndarray:
     """One image's attention view as a picture: the crop, block ``depth``'s SE overlay, Grad-CAM
     and the top-5 classes in a row, with the gate map below (what the GUI's Attention page shows)."""
@@ -261,10 +270,12 @@ def attention_view_figure(
     row = hstack([
         titled(crop, "input crop"),
         titled(overlay(crop, smap.image, cmap=cmap), f"{what}: {block.short_name} ({block.channels} ch)"),
-        titled(overlay(crop, result.gradcam_map(i).image, cmap=cmap), f"Grad-CAM: {result.label(target)}"),
+        titled(overlay(crop, result.gradcam_map(i).image, cmap=cmap),
+               f"Grad-CAM: {result.label(target)} ({result.gradcam_map(i).source})"),
         titled(text_block(top), "top-5 classes"),
     ], gap=12)
     caption = text_block([f"SE block {depth + 1} of {result.num_blocks}: {block.name}; "
                           f"colours span 0 to {smap.vmax:.3g} (scaled per block)"])
-    gates = gate_map_figure(result.gate_map(i, order), cmap=cmap, plot_width=max(384, row.shape[1] - 160))
+    gates = gate_map_figure(result.gate_map(i, order), cmap=cmap, plot_width=max(384, row.shape[1] - 160),
+                            centred=centred)
     return vstack([row, caption, gates], gap=12)
