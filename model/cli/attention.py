@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     save_png(overlay(crop, result.gradcam_map().image, cmap=args.cmap), out / "gradcam.png")
     if not METHODS[args.map].per_block and args.map != "gradcam":
         save_png(overlay(crop, explainer.map(args.map, layer=args.layer).image, cmap=args.cmap), out / f"{args.map}.png")
-    evidence = _score(args, explainer, out) if args.score else None
+    evidence, scores = _score(args, explainer, out) if args.score else (None, None)
     np.savez(out / "excitations.npz", **{b.file_stem: result.excitation(d) for d, b in enumerate(result.blocks)})
 
     top = result.top_classes(0, k=5)
@@ -141,18 +141,17 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {b['file']:<24} {b['name']:<40} mean gate {b['mean']:.3f}  max {b['max']:.3f}")
         print(f"Grad-CAM at {result.cam_layer.label}")
         if evidence is not None:
-            _print_evidence(evidence)
+            _print_evidence(evidence, scores)
         print(f"wrote {len(blocks)} block overlays, gate_map.png, gradcam.png and excitations.npz to {out}")
     return 0
 
 
-def _score(args: argparse.Namespace, explainer, out: Path) -> dict:
+def _score(args: argparse.Namespace, explainer, out: Path) -> tuple[dict, dict]:
     """Score every registered map and ablate the SE blocks; writes faithfulness.npz with the curves."""
     import numpy as np
 
-    from model.explain.evidence import curves_table, evidence_json, score_methods
-
     from model.cli.common import ProgressBar
+    from model.explain.evidence import curves_table, evidence_json, score_methods
 
     bar = ProgressBar(len(METHODS), "scoring maps")
     try:
@@ -160,17 +159,18 @@ def _score(args: argparse.Namespace, explainer, out: Path) -> dict:
     finally:
         bar.close()
     np.savez(out / "faithfulness.npz", **curves_table(scores))
-    return evidence_json(explainer, scores, args.ablate)
+    return evidence_json(explainer, scores, args.ablate), scores
 
 
-def _print_evidence(evidence: dict) -> None:
-    random = evidence["faithfulness"]["random"]
+def _print_evidence(evidence: dict, scores: dict) -> None:
+    from model.explain.evidence import beats_random
+
     print("faithfulness (deletion AUC: lower is better; insertion AUC: higher is better)")
     for name, s in evidence["faithfulness"].items():
         where = evidence["maps"][name].get("layer") or evidence["maps"][name].get("block")
         grid = "×".join(map(str, evidence["maps"][name]["grid"]))
-        mark = "" if name == "random" else ("  beats random" if s["deletion_auc"] < random["deletion_auc"]
-                                            and s["insertion_auc"] > random["insertion_auc"] else "  NOT better than random")
+        mark = "" if name == "random" else ("  beats random" if beats_random(scores[name], scores["random"])
+                                            else "  NOT better than random")
         print(f"  {METHODS[name].label:<18} deletion {s['deletion_auc']:.3f}  insertion {s['insertion_auc']:.3f}"
               f"  ({where}, {grid}){mark}")
     print(f"SE ablation ({evidence['ablation_mode']}): confidence drop per block")

@@ -126,9 +126,13 @@ def faithfulness(
     return Faithfulness(np.linspace(0.0, 1.0, steps + 1), p[: steps + 1], p[steps + 1 :], int(target))
 
 
+def random_grid(grid: tuple[int, int], seed: int = 0) -> torch.Tensor:
+    """The baseline map at its own grid: seeded uniform noise, one value per cell."""
+    return torch.from_numpy(np.random.default_rng(seed).random(grid).astype(np.float32))
+
+
 def random_saliency(grid: tuple[int, int], size: tuple[int, int], seed: int = 0) -> np.ndarray:
-    """The baseline map: uniform noise on ``grid`` cells, upsampled to ``size`` like a CAM of that grid."""
+    """The baseline map upsampled to ``size``, like a CAM of that grid."""
     from model.explain.attention_views import upsample
 
-    noise = torch.from_numpy(np.random.default_rng(seed).random(grid).astype(np.float32))
-    return upsample(noise, size).numpy()
+    return upsample(random_grid(grid, seed), size).numpy()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-import torch
-
+from model.explain.faithfulness import random_grid
 from model.explain.methods.base import ExplanationMethod
 
 SEED = 0
@@ -18,5 +16,4 @@ class RandomMap(ExplanationMethod):
 
     def compute(self, explainer, target, *, depth=None, layer=None):
         layer = explainer.layer(layer)
-        noise = np.random.default_rng(SEED).random(layer.grid).astype(np.float32)
-        return explainer.make_map(torch.from_numpy(noise), self.name, layer=layer)
+        return explainer.make_map(random_grid(layer.grid, SEED), self.name, layer=layer)
