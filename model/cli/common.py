@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
+import codecs
+import math
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
+from model.core.json_text import json_text
 from model.nets.device import DEVICE_CHOICES
 
 
@@ -19,7 +23,108 @@ def add_json_flag(parser: argparse.ArgumentParser, what: str = "results") -> Non
 
 
 def print_json(obj: Any) -> None:
-    print(json.dumps(obj, ensure_ascii=False), flush=True)
+    print(json_text(obj), flush=True)
+
+
+def _bytes_as_escapes(error: UnicodeError):
+    """Codec error handler: an undecodable byte of a file name prints as ``\\xNN``."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    chunk = error.object[error.start:error.end]
+    out = "".join(f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF else f"\\u{ord(c):04x}" for c in chunk)
+    return out, error.end
+
+
+codecs.register_error("studio-escape", _bytes_as_escapes)
+
+
+def make_output_safe() -> None:
+    """Let stdout/stderr print any file name: undecodable bytes are written as ``\\xNN``."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="studio-escape")
+            except (ValueError, OSError):
+                pass
+
+
+def silence_stdout() -> None:
+    """After the reader of stdout went away: send further output (and the final flush) nowhere."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+# --- argument types: a bad value is one sentence from argparse, exit status 2 ---
+
+MAX_IMAGE_SIZE = 2048  # above it one batch needs gigabytes; 100000 px was OOM-killed at 21 GB
+MAX_SEED = 2**63 - 1  # torch.manual_seed takes a signed 64-bit integer
+MAX_LEARNING_RATE = 10.0  # beyond it every optimiser we use diverges at once
+
+
+def _whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+
+
+def positive_int(text: str) -> int:
+    value = _whole_number(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    value = _whole_number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def seed_value(text: str) -> int:
+    value = _whole_number(text)
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2^63-1, not {value}")
+    return value
+
+
+def image_size(text: str) -> int:
+    value = _whole_number(text)
+    if not 16 <= value <= MAX_IMAGE_SIZE:
+        raise argparse.ArgumentTypeError(f"must be between 16 and {MAX_IMAGE_SIZE} pixels, not {value}")
+    return value
+
+
+def learning_rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
+    if not math.isfinite(value) or not 0 < value <= MAX_LEARNING_RATE:
+        raise argparse.ArgumentTypeError(f"must be a number above 0 and at most {MAX_LEARNING_RATE:g}, not {text}")
+    return value
+
+
+def fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
+    if not math.isfinite(value) or not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 0 and below 1, not {text}")
+    return value
+
+
+def output_folder(text: str) -> str:
+    """A folder to write into: anything but an existing file."""
+    if Path(text).exists() and not Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is an existing file; give a folder")
+    return text
 
 
 class ProgressBar:

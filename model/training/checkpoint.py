@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 from model.nets.bundle import Bundle, atomic_torch_save, bundle_from_dict, bundle_to_dict, read_torch_file
 from model.core.atomic import atomic_write
 from model.core.errors import BundleError
+from model.core.json_text import json_text
 
 CHECKPOINT_FORMAT = "efficientnet-studio-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -143,7 +143,7 @@ def write_metrics_csv(history: list[dict[str, Any]], path: str | os.PathLike) ->
 
 
 def write_json(obj: Any, path: str | os.PathLike) -> Path:
-    return atomic_write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", path)
+    return atomic_write_text(json_text(obj, indent=2) + "\n", path)
 
 
 def split_to_dict(train: list[tuple[Path, int]], val: list[tuple[Path, int]], root: Path) -> dict[str, Any]:
