@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from model.core.json_text import json_text
+from model.core.variants import MAX_IMAGE_SIZE, MIN_IMAGE_SIZE
 from model.nets.device import DEVICE_CHOICES
 
 
@@ -60,7 +61,6 @@ def silence_stdout() -> None:
 
 # --- argument types: a bad value is one sentence from argparse, exit status 2 ---
 
-MAX_IMAGE_SIZE = 2048  # above it one batch needs gigabytes; 100000 px was OOM-killed at 21 GB
 MAX_SEED = 2**63 - 1  # torch.manual_seed takes a signed 64-bit integer
 MAX_LEARNING_RATE = 10.0  # beyond it every optimiser we use diverges at once
 
@@ -95,8 +95,8 @@ def seed_value(text: str) -> int:
 
 def image_size(text: str) -> int:
     value = _whole_number(text)
-    if not 16 <= value <= MAX_IMAGE_SIZE:
-        raise argparse.ArgumentTypeError(f"must be between 16 and {MAX_IMAGE_SIZE} pixels, not {value}")
+    if not MIN_IMAGE_SIZE <= value <= MAX_IMAGE_SIZE:
+        raise argparse.ArgumentTypeError(f"must be between {MIN_IMAGE_SIZE} and {MAX_IMAGE_SIZE} pixels, not {value}")
     return value
 
 

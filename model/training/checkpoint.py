@@ -27,6 +27,7 @@ from model.nets.bundle import Bundle, atomic_torch_save, bundle_from_dict, bundl
 from model.core.atomic import atomic_write
 from model.core.errors import BundleError
 from model.core.json_text import json_text
+from model.training.checkpoint_check import checkpoint_problem
 
 CHECKPOINT_FORMAT = "efficientnet-studio-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -108,6 +109,8 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         raise BundleError(f"{path}: not an EfficientNet Studio training checkpoint.")
     if int(obj.get("format_version", 0)) > CHECKPOINT_VERSION:
         raise BundleError(f"{path}: written by a newer EfficientNet Studio; update the app to resume it.")
+    if (problem := checkpoint_problem(obj)) is not None:
+        raise BundleError(f"{path}: cannot resume from this checkpoint, {problem}; start a new run or restore the file.")
     try:
         return Checkpoint(
             bundle=bundle_from_dict(obj["bundle"], str(path)),
