@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import argparse
 
-from model.cli.common import add_device_flag, add_json_flag, output_folder, print_json
+from model.cli.arg_types import output_folder
+from model.cli.common import add_device_flag, add_json_flag, print_json
 from model.core.errors import StudioError
 from model.explain.render import COLORMAP_NAMES, DEFAULT_COLORMAP
 from model.core.variants import VARIANT_NAMES

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import argparse
 
-from model.cli.common import ProgressBar, add_device_flag, add_json_flag, output_folder, positive_int, print_json
+from model.cli.arg_types import output_folder, positive_int
+from model.cli.common import ProgressBar, add_device_flag, add_json_flag, print_json
 from model.explain.render import COLORMAP_NAMES, DEFAULT_COLORMAP
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from model.cli.common import ProgressBar, add_device_flag, add_json_flag, non_negative_int, positive_int, print_json
+from model.cli.arg_types import non_negative_int, positive_int
+from model.cli.common import ProgressBar, add_device_flag, add_json_flag, print_json
 
 
 def add_parser(subparsers) -> None:

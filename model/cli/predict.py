@@ -6,7 +6,8 @@ import argparse
 import sys
 import time
 
-from model.cli.common import DownloadReporter, ProgressBar, add_device_flag, add_json_flag, positive_int, print_json
+from model.cli.arg_types import positive_int
+from model.cli.common import DownloadReporter, ProgressBar, add_device_flag, add_json_flag, print_json
 from model.core.errors import StudioError
 from model.core.variants import VARIANT_NAMES
 

@@ -17,19 +17,8 @@ import os
 import signal
 import sys
 
-from model.cli.common import (
-    ProgressBar,
-    add_device_flag,
-    add_json_flag,
-    fraction,
-    image_size,
-    learning_rate,
-    non_negative_int,
-    positive_int,
-    print_json,
-    seed_value,
-    silence_stdout,
-)
+from model.cli.arg_types import fraction, image_size, learning_rate, non_negative_int, positive_int, seed_value
+from model.cli.common import ProgressBar, add_device_flag, add_json_flag, print_json, silence_stdout
 from model.core.variants import VARIANT_NAMES, get_variant
 
 
