@@ -18,11 +18,19 @@ MAX_SEED = 2**63 - 1  # torch.manual_seed takes a signed 64-bit integer
 MAX_LEARNING_RATE = 10.0  # beyond it every optimiser we use diverges at once
 
 
-def _whole_number(text: str) -> int:
+def _parsed(text: str, convert, what: str):
     try:
-        return int(text)
+        return convert(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected {what}, not {text!r}") from None
+
+
+def _whole_number(text: str) -> int:
+    return _parsed(text, int, "a whole number")
+
+
+def _real_number(text: str) -> float:
+    return _parsed(text, float, "a number")
 
 
 def positive_int(text: str) -> int:
@@ -51,13 +59,6 @@ def image_size(text: str) -> int:
     if not MIN_IMAGE_SIZE <= value <= MAX_IMAGE_SIZE:
         raise argparse.ArgumentTypeError(f"must be between {MIN_IMAGE_SIZE} and {MAX_IMAGE_SIZE} pixels, not {value}")
     return value
-
-
-def _real_number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
 
 
 def learning_rate(text: str) -> float:
