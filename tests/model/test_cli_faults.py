@@ -5,10 +5,8 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from pathlib import Path
 
 import pytest
-from PIL import Image
 
 import model.core.output_folder as output_folder
 from model.cli import build_parser, main
