@@ -59,19 +59,36 @@ def test_small_images_keep_their_size(tmp_path):
     assert load_image(p).size == (64, 48)
 
 
-def test_an_unreadable_sub_folder_is_reported(tmp_path, monkeypatch):
-    for name in ("1", "3"):
-        (tmp_path / "photos" / name).mkdir(parents=True)
-        Image.new("RGB", (4, 4)).save(tmp_path / "photos" / name / "x.png")
+@pytest.fixture
+def folder_3_unreadable(monkeypatch):
+    """Listing any folder named "3" fails with EACCES (tests run as root, which chmod does not stop)."""
     real_scandir = os.scandir
 
     def scandir(path="."):
-        if os.path.basename(os.fspath(path)) == "3":  # root ignores chmod: fake the refusal
+        if os.path.basename(os.fspath(path)) == "3":
             raise PermissionError(13, "Permission denied", os.fspath(path))
         return real_scandir(path)
 
     monkeypatch.setattr(os, "scandir", scandir)
+
+
+def test_an_unreadable_sub_folder_is_reported(tmp_path, folder_3_unreadable):
+    for name in ("1", "3"):
+        (tmp_path / "photos" / name).mkdir(parents=True)
+        Image.new("RGB", (4, 4)).save(tmp_path / "photos" / name / "x.png")
     told = []
     found = list(iter_image_files([tmp_path / "photos"], on_unreadable=lambda p, e: told.append((p, e))))
     assert [p.parent.name for p in found] == ["1"]
     assert [(p.name, type(e)) for p, e in told] == [("3", PermissionError)]
+
+
+def test_predict_says_which_folder_it_could_not_read(tmp_path, monkeypatch, capsys, folder_3_unreadable):
+    from model.cli import main
+
+    (tmp_path / "photos" / "3").mkdir(parents=True)
+    Image.new("RGB", (4, 4)).save(tmp_path / "photos" / "3" / "x.png")
+    monkeypatch.chdir(tmp_path)
+    assert main(["predict", "photos", "--weights", "random"]) == 1  # nothing else to classify
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "photos/3: permission denied, not read"
+    assert err[1].startswith("error: No image files found in photos")
