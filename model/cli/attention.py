@@ -74,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     from model.explain.figures import gate_map_figure
     from model.imaging.images import load_image
     from model.explain.render import overlay, save_png
+    from model.core.atomic import atomic_write
     from model.core.output_folder import check_output_folder
 
     if args.model and (args.variant or args.weights):
@@ -91,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
         save_png(overlay(crop, result.spatial_map(depth, kind=args.map).image, cmap=args.cmap), out / f"{block.file_stem}.png")
     save_png(gate_map_figure(result.gate_map(), cmap=args.cmap), out / "gate_map.png")
     save_png(overlay(crop, result.gradcam_map().image, cmap=args.cmap), out / "gradcam.png")
-    np.savez(out / "excitations.npz", **{b.file_stem: result.excitation(d) for d, b in enumerate(result.blocks)})
+    gates = {b.file_stem: result.excitation(d) for d, b in enumerate(result.blocks)}
+    atomic_write(out / "excitations.npz", lambda f: np.savez(f, **gates))
 
     top = result.top_classes(0, k=5)
     explained = result.target_classes[0]
