@@ -87,9 +87,14 @@ class WriteError(StudioError, OSError):
         code = _errno_of(cause)
         reason = describe_os_error(cause) if isinstance(cause, OSError) else _REASONS.get(code or -1, "the write failed")
         advice = _WRITE_ADVICE.get(code or -1, "check the disk and try again")
-        super().__init__(f"Cannot write {self.path}: {reason}; {advice}.")
+        self.message = f"Cannot write {self.path}: {reason}; {advice}."
+        super().__init__(self.message)
         self.errno = code
-        self.reason = reason
+        self.strerror = self.reason = reason  # for handlers that word an OSError by its strerror
+        self.filename = self.path
+
+    def __str__(self) -> str:  # OSError's own would be "[Errno 28] …: 'path'"
+        return self.message
 
 
 def describe_fault(e: BaseException) -> str:

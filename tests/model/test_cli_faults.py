@@ -201,3 +201,20 @@ def test_exports_respect_the_umask(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(tmp.stat().st_mode) == 0o644
+
+
+def test_export_and_attention_classes_check_their_out_first(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    assert main(["export", str(tmp_path / "missing.pt"), "--format", "onnx", "--out", str(tmp_path)]) == 1
+    assert f"--out {tmp_path} is a folder; give the file name to write" in capsys.readouterr().err
+    assert main(["export", str(tmp_path / "missing.pt"), "--format", "onnx", "--out", str(tmp_path / "file" / "m.onnx")]) == 1
+    assert f"error: {tmp_path / 'file'} is a file, not a folder" in capsys.readouterr().err
+    out = tmp_path / "file" / "cmp"
+    assert main(["attention-classes", str(tmp_path), "--model", str(tmp_path / "missing.pt"), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: Cannot create the output folder {out}") and err.count("\n") == 1
+
+
+def test_a_write_error_reads_as_an_os_error_too(tmp_path):
+    e = WriteError(tmp_path / "m.pt", OSError(errno.ENOSPC, "No space left on device"))
+    assert (e.errno, e.strerror, e.filename) == (errno.ENOSPC, "no space left on the disk", str(tmp_path / "m.pt"))
