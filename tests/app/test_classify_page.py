@@ -9,7 +9,7 @@ from PySide6.QtCore import QMimeData, QUrl
 from PySide6.QtGui import QGuiApplication, QImage, QColor
 
 from app.widgets.results_model import ResultsModel, RowState
-from app.workers import ClassifyWorker
+from app.pages.classify.workers import ClassifyWorker
 from tests.app.conftest import FakePredictor, Relay, fake_active_model
 
 

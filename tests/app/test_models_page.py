@@ -12,7 +12,7 @@ import pytest
 from app.state import BackendInfo, VariantFacts
 from app.widgets.scaling_explainer import scaling_html
 from app.widgets.variant_table import VariantTableModel
-from app.workers import MeasureWorker
+from app.pages.models.workers import MeasureWorker
 from model.inference.benchmark import Measurement
 from model.core.errors import DownloadCancelled
 from model.core.variants import VARIANTS

@@ -32,7 +32,8 @@ from app.widgets.model_banner import ModelBanner
 from app.widgets.results_delegate import ResultDelegate
 from app.pages.models.weights_actions import WeightsActions
 from app.widgets.results_model import ResultsModel, RowState, summary_text, write_csv
-from app.workers import ClassifyWorker, ThumbnailWorker
+from app.pages.classify.workers import ClassifyWorker
+from app.workers.thumbnails import ThumbnailWorker
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"
 FLUSH_INTERVAL_MS = 100

@@ -28,7 +28,7 @@ from app.widgets.job_bar import JobBar
 from app.widgets.scaling_chart import ScalingChart
 from app.widgets.scaling_explainer import ScalingExplainer
 from app.widgets.variant_table import VariantTableModel
-from app.workers import MeasureWorker
+from app.pages.models.workers import MeasureWorker
 from model.core.variants import VARIANT_NAMES
 
 

@@ -21,7 +21,7 @@ from app.pages.train.workers import RunListWorker, RunReader
 from app.widgets.job_bar import JobBar
 from app.widgets.runs_list import RunsList
 from app.widgets.train_results import TrainResults
-from app.workers import ThumbnailWorker
+from app.workers.thumbnails import ThumbnailWorker
 
 THUMBNAIL_SIZE = 64
 

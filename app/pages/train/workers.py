@@ -1,8 +1,9 @@
 """Background work of the Train page: scanning a dataset, training, reading runs, saving, exporting.
 
-Every class here is an ``app.workers.Worker``: it runs on its own QThread from the
-pool, emits one signal per kind of result (past tense), reports errors as one
-sentence through ``failed`` and checks its stop flag between steps. The backend
+Every class here is an ``app.workers.Worker`` (``TrainWorker`` the generic
+``GeneratorWorker``): it runs on its own QThread from the pool, emits one signal
+per kind of result (past tense), reports errors as one sentence through
+``failed`` and checks its stop flag between steps. The backend
 (and so torch) is imported inside ``work()``, in the worker thread.
 
 ``TrainWorker`` iterates ``model.engine.train``. Pause, resume and stop reach the
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal
 
-from app.workers import Worker
+from app.workers import GeneratorWorker, Worker
 from model.core.errors import StudioError
 from model.core.events import Progress
 
@@ -44,7 +45,7 @@ class ScanWorker(Worker):
             self.scanned.emit(scan)
 
 
-class TrainWorker(Worker):
+class TrainWorker(GeneratorWorker):
     """Runs one training (or resumed) run, one signal per kind of engine event."""
 
     run_started = Signal(object)  # TrainingStarted
@@ -54,7 +55,6 @@ class TrainWorker(Worker):
     epoch_finished = Signal(object)  # EpochMetrics
     batch_size_reduced = Signal(object)  # BatchSizeReduced
     run_paused = Signal(object)  # Paused
-    run_resumed = Signal(object)  # Resumed
     checkpoint_saved = Signal(object)  # CheckpointSaved
     run_finished = Signal(object)  # Finished
 
@@ -64,38 +64,22 @@ class TrainWorker(Worker):
         super().__init__("Resuming training" if config.get("resume") else "Training")
         self.config = dict(config)
         self.runs_root = runs_root
-        self.control = None  # model.training.engine.TrainControl, made in the worker thread
         self._pause = threading.Event()
 
     # --- control (any thread) -------------------------------------------------------------
     def pause(self) -> None:
         self._pause.set()
-        if self.control is not None:
-            self.control.pause()
+        super().pause()
 
     def resume(self) -> None:
         self._pause.clear()
-        if self.control is not None:
-            self.control.resume()
-
-    def stop(self) -> None:
-        super().stop()
-        if self.control is not None:
-            self.control.stop()  # also wakes a paused run, which then saves and finishes
+        super().resume()
 
     # --- the run ------------------------------------------------------------------------
-    def work(self) -> None:
-        from model.training.engine import TrainConfig, TrainControl, train
+    def routes(self) -> dict[type, object]:
         from model.core import events as ev
 
-        control = TrainControl()
-        self.control = control
-        # Requests made before the control existed (set() above, then read here: none is lost).
-        if self._pause.is_set():
-            control.pause()
-        if self.stop_requested:
-            control.stop()
-        signals = {
+        return {
             ev.TrainingStarted: self.run_started,
             ev.Notice: self.notice_posted,
             ev.SkippedFile: self.file_skipped,
@@ -103,11 +87,20 @@ class TrainWorker(Worker):
             ev.EpochMetrics: self.epoch_finished,
             ev.BatchSizeReduced: self.batch_size_reduced,
             ev.Paused: self.run_paused,
-            ev.Resumed: self.run_resumed,
             ev.CheckpointSaved: self.checkpoint_saved,
             ev.Finished: self.run_finished,
         }
-        phases = {ev.PreparingImages: "Preparing images", ev.FeatureCaching: "Computing backbone features"}
+
+    def events(self):
+        from model.training.engine import TrainConfig, TrainControl, train
+
+        control = TrainControl()
+        self.control = control  # model.training.engine.TrainControl, made in the worker thread
+        # Requests made before the control existed (set() above, then read here: none is lost).
+        if self._pause.is_set():
+            control.pause()
+        if self.stop_requested:
+            control.stop()
         config = dict(self.config)
         if not config.get("out_dir"):
             from model.training.runs import new_run_dir
@@ -115,12 +108,16 @@ class TrainWorker(Worker):
             if not self.runs_root:
                 raise StudioError("No runs folder is set, so the run has nowhere to be saved.")
             config["out_dir"] = new_run_dir(self.runs_root, config["data_dir"], config.get("variant", "b0"))
-        for event in train(TrainConfig(**config), control):
-            kind = type(event)
-            if kind in phases:
-                self.progressed.emit(Progress(event.done, event.total, phases[kind]))
-            elif kind in signals:
-                signals[kind].emit(event)
+        return train(TrainConfig(**config), control)
+
+    def deliver(self, event, routes: dict[type, object]) -> None:
+        from model.core import events as ev
+
+        phases = {ev.PreparingImages: "Preparing images", ev.FeatureCaching: "Computing backbone features"}
+        if type(event) in phases:
+            self.progressed.emit(Progress(event.done, event.total, phases[type(event)]))
+        else:
+            super().deliver(event, routes)
 
 
 class RunListWorker(Worker):
