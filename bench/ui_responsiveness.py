@@ -199,7 +199,7 @@ class TrainScenario(Scenario):
         self.done = False
 
     def start(self, window) -> None:
-        from app.widgets.train_form import TrainChoices
+        from app.pages.train.train_form import TrainChoices
 
         self.page = window.page("train")
         self.page.remember = False  # the benchmark's choices are not the user's

@@ -40,9 +40,6 @@ class WorkerPool(QObject):
     def busy_text(self) -> str:
         return " · ".join(w.description for w in self._running)
 
-    def workers(self) -> list[Worker]:
-        return list(self._running)
-
     def stop_all(self) -> None:
         """Ask every worker to stop; they finish at their next step."""
         for worker in self._running:

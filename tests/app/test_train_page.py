@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from app.state import BackendInfo, initial_facts
-from app.widgets.train_form import TrainChoices
+from app.pages.train.train_form import TrainChoices
 from model.core.events import (
     BatchSizeReduced,
     EpochMetrics,
@@ -236,7 +236,7 @@ def test_engine_events_reach_the_curves_throttled_and_the_notices(qtbot, page, t
 
 
 def test_progress_shows_speed_time_left_and_device(qtbot):
-    from app.widgets.train_progress import TrainProgress, format_duration
+    from app.pages.train.train_progress import TrainProgress, format_duration
 
     progress = TrainProgress()
     qtbot.addWidget(progress)
@@ -310,14 +310,14 @@ def test_use_save_as_and_export_the_model_of_a_run(qtbot, page, finished_run, tm
 
     copy = tmp_path / "saved" / "mine.pt"
     copy.parent.mkdir()
-    monkeypatch.setattr("app.pages.models.model_actions.QFileDialog.getSaveFileName", lambda *a, **k: (str(copy), ""))
+    monkeypatch.setattr("app.pages.train.model_actions.QFileDialog.getSaveFileName", lambda *a, **k: (str(copy), ""))
     page.runs.save_model()
     qtbot.waitUntil(lambda: page.is_settled() and copy.exists(), timeout=30_000)
     assert copy.read_bytes() == (run / "model.pt").read_bytes() and not list(copy.parent.glob(".*tmp"))
 
     onnx = tmp_path / "exported" / "model"
     onnx.parent.mkdir()
-    monkeypatch.setattr("app.pages.models.model_actions.QFileDialog.getSaveFileName", lambda *a, **k: (str(onnx), "ONNX model (*.onnx)"))
+    monkeypatch.setattr("app.pages.train.model_actions.QFileDialog.getSaveFileName", lambda *a, **k: (str(onnx), "ONNX model (*.onnx)"))
     page.runs.export_model()
     assert page.runs.job.isVisibleTo(page) and not page.export_button.isEnabled()  # one job at a time
     qtbot.waitUntil(page.is_settled, timeout=120_000)

@@ -11,7 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from app.pages import StudioContext
+from app.context import StudioContext
 from app.pages.models.workers import DownloadWorker, ImportWeightsWorker
 from app.widgets.job_bar import JobBar
 

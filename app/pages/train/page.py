@@ -19,16 +19,17 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QMenu, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
-from app.pages import Page, StudioContext, add_action
+from app.context import StudioContext
+from app.pages import Page, add_action
 from app.pages.train.dataset import DatasetPanel
 from app.pages.train.runs import RunBrowser
 from app.state import BackendInfo
 from app.pages.train.workers import TrainWorker
 from app.widgets.drop_zone import local_paths
-from app.widgets.train_controls import RunState, TrainControls
-from app.widgets.train_curves import TrainCurves
-from app.widgets.train_form import TrainChoices, TrainForm
-from app.widgets.train_progress import TrainProgress
+from app.pages.train.train_controls import RunState, TrainControls
+from app.pages.train.train_curves import TrainCurves
+from app.pages.train.train_form import TrainChoices, TrainForm
+from app.pages.train.train_progress import TrainProgress
 
 LEFT_WIDTH = 390
 MAX_NOTICES = 4  # the latest few lines; older ones were read already

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.widgets.collapsible import Collapsible
+from app.pages.train.collapsible import Collapsible
 from model.core.variants import VARIANTS
 
 MODES = {

@@ -10,7 +10,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from app.widgets.results_model import PredictionRole, StateRole, ThumbnailRole, short_error
+from app.pages.classify.results_model import PredictionRole, StateRole, ThumbnailRole, short_error
 from app.workers.thumbnails import THUMBNAIL_SIZE
 
 PAD = 8
