@@ -33,7 +33,9 @@ from model.training.checkpoint import (
 from model.training.data import eval_preprocessing, scan_dataset, split_dataset
 from model.nets.device import describe_device, resolve_device, speed_policy
 from model.training.distributed import DistContext
-from model.training.engine import DEFAULT_EPOCHS, TrainConfig, TrainControl, history_events, seed_everything, start_network
+from model.core.train_config import DEFAULT_EPOCHS, TrainConfig
+from model.core.train_control import TrainControl
+from model.training.engine import history_events, seed_everything, start_network
 from model.training.epochs import FullModeData, HeadModeData
 from model.core.errors import DatasetError, StudioError
 from model.training.evaluate import evaluation_from_outputs
