@@ -21,6 +21,8 @@ from model.core.events import (
     StepMetrics,
     TrainingStarted,
 )
+from model.core.train_config import TrainConfig
+from model.core.train_control import TrainControl
 from tests.app.test_drop import _drag_enter, _drop, _mime
 from tests.conftest import make_image
 
@@ -148,6 +150,10 @@ def test_pause_then_stop_saves_a_checkpoint_and_resume_finishes_the_run(qtbot, p
         start(page)
         page.pause()  # before the first step: the engine holds at its first step boundary
         assert buttons(page) == {"start": False, "pause": False, "resume": True, "stop": True}
+        # The page made the run's config and control; its Pause reached the control at once.
+        trainer = page._trainer
+        assert isinstance(trainer.config, TrainConfig) and trainer.config.data_dir == str(tmp_path / "data")
+        assert isinstance(trainer.control, TrainControl) and trainer.control.paused
     assert paused.args[0].step == 0  # held before the first step
     assert page.curves.point_count("train_loss") == 0  # nothing trains while paused
     assert page.progress.label.text().startswith("Paused ")
@@ -168,7 +174,8 @@ def test_pause_then_stop_saves_a_checkpoint_and_resume_finishes_the_run(qtbot, p
     with qtbot.waitSignal(page.training_finished, timeout=120_000) as resumed:
         page.resume()  # idle with a stopped run shown: continue it from its checkpoint
         again = page._trainer
-        assert again is not None and again.config["resume"] and again.config["out_dir"] == str(run)
+        assert again is not None and again.config.resume and again.config.out_dir == str(run)
+        assert again.control is not trainer.control and not again.control.stopped  # a fresh control per run
     assert resumed.args[0].reason == "completed" and resumed.args[0].epochs_done == 2
     qtbot.waitUntil(lambda: page.is_settled() and page.record is not None, timeout=30_000)
     assert page.curves.point_count("train_loss") == 2 and not page.record.can_resume
@@ -353,13 +360,10 @@ def test_without_imagenet_weights_the_form_trains_from_random_and_says_so(qtbot,
 def test_choices_become_engine_settings_and_survive_a_restart(page):
     c = TrainChoices(variant="b2", mode="full", epochs=7, batch_size=0, lr=0.0, image_size=0, val_split=10,
                      weights="random", seed=3, patience=0, warmup_epochs=-1, val_dir="", device="cpu")
-    config = c.to_config()
-    assert config == dict(variant="b2", mode="full", epochs=7, weights="random", batch_size=None, lr=None,
-                          image_size=None, val_split=0.1, seed=3, patience=None, warmup_epochs=None, val_dir=None,
-                          device="cpu")
-    from model.training.engine import TrainConfig
-
-    TrainConfig(data_dir="d", out_dir="o", **config)  # every key is one the engine takes
+    config = c.to_config(data_dir="d")
+    assert config == TrainConfig(data_dir="d", out_dir="", variant="b2", mode="full", epochs=7, weights="random",
+                                 batch_size=None, lr=None, image_size=None, val_split=0.1, seed=3, patience=None,
+                                 warmup_epochs=None, val_dir=None, device="cpu")
     page.settings.train_form = c.to_dict()
     from app.settings import AppSettings
 

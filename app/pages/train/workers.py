@@ -6,8 +6,9 @@ per kind of result (past tense), reports errors as one sentence through
 ``failed`` and checks its stop flag between steps. The backend
 (and so torch) is imported inside ``work()``, in the worker thread.
 
-``TrainWorker`` iterates ``model.engine.train``. Pause, resume and stop reach the
-engine through its ``TrainControl`` (thread-safe events), never through queued
+``TrainWorker`` iterates ``model.engine.train`` with the ``TrainConfig`` and the
+``TrainControl`` the page made (both torch-free). Pause, resume and stop reach
+the engine through that control (thread-safe events), never through queued
 signals, which could not arrive while the worker is busy training.
 """
 
@@ -15,15 +16,20 @@ from __future__ import annotations
 
 import os
 import tempfile
-import threading
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Signal
 
 from app.workers import GeneratorWorker, Worker
 from model.core.errors import StudioError
+from model.core import events as ev
 from model.core.events import Progress
+from model.core.train_config import TrainConfig
+from model.core.train_control import TrainControl
 
+# The engine's preparation phases, shown in the progress row as plain progress.
+PHASES = {ev.PreparingImages: "Preparing images", ev.FeatureCaching: "Computing backbone features"}
 COPY_CHUNK = 4 << 20  # bytes per read when copying a bundle; the stop flag is checked between chunks
 
 
@@ -58,27 +64,16 @@ class TrainWorker(GeneratorWorker):
     checkpoint_saved = Signal(object)  # CheckpointSaved
     run_finished = Signal(object)  # Finished
 
-    def __init__(self, config: dict, runs_root: str | None = None) -> None:
-        """``config``: keyword arguments of ``model.engine.TrainConfig``. Without an ``out_dir`` the run
-        gets a new folder under ``runs_root`` (named by time, dataset and variant)."""
-        super().__init__("Resuming training" if config.get("resume") else "Training")
-        self.config = dict(config)
+    def __init__(self, config: TrainConfig, control: TrainControl, runs_root: str | None = None) -> None:
+        """``config``: the run's settings; an empty ``out_dir`` gets a new folder under ``runs_root`` (named
+        by time, dataset and variant). ``control``: made by the UI, which pauses and stops the run through
+        this worker's ``pause``/``resume``/``stop`` (they go straight to it, from any thread)."""
+        super().__init__("Resuming training" if config.resume else "Training", control=control)
+        self.config = config
         self.runs_root = runs_root
-        self._pause = threading.Event()
-
-    # --- control (any thread) -------------------------------------------------------------
-    def pause(self) -> None:
-        self._pause.set()
-        super().pause()
-
-    def resume(self) -> None:
-        self._pause.clear()
-        super().resume()
 
     # --- the run ------------------------------------------------------------------------
     def routes(self) -> dict[type, object]:
-        from model.core import events as ev
-
         return {
             ev.TrainingStarted: self.run_started,
             ev.Notice: self.notice_posted,
@@ -92,30 +87,21 @@ class TrainWorker(GeneratorWorker):
         }
 
     def events(self):
-        from model.training.engine import TrainConfig, TrainControl, train
+        from model.training.engine import train
 
-        control = TrainControl()
-        self.control = control  # model.training.engine.TrainControl, made in the worker thread
-        # Requests made before the control existed (set() above, then read here: none is lost).
-        if self._pause.is_set():
-            control.pause()
-        if self.stop_requested:
-            control.stop()
-        config = dict(self.config)
-        if not config.get("out_dir"):
+        config = self.config
+        if not config.out_dir:
             from model.training.runs import new_run_dir
 
             if not self.runs_root:
                 raise StudioError("No runs folder is set, so the run has nowhere to be saved.")
-            config["out_dir"] = new_run_dir(self.runs_root, config["data_dir"], config.get("variant", "b0"))
-        return train(TrainConfig(**config), control)
+            config = replace(config, out_dir=new_run_dir(self.runs_root, config.data_dir, config.variant))
+        return train(config, self.control)
 
     def deliver(self, event, routes: dict[type, object]) -> None:
-        from model.core import events as ev
-
-        phases = {ev.PreparingImages: "Preparing images", ev.FeatureCaching: "Computing backbone features"}
-        if type(event) in phases:
-            self.progressed.emit(Progress(event.done, event.total, phases[type(event)]))
+        phase = PHASES.get(type(event))
+        if phase is not None:
+            self.progressed.emit(Progress(event.done, event.total, phase))
         else:
             super().deliver(event, routes)
 
