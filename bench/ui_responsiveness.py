@@ -189,7 +189,7 @@ class TrainScenario(Scenario):
     name = "train"
 
     def prepare(self, workdir: Path, quick: bool) -> None:
-        from app.sample_data import make_sample_dataset
+        from app.pages.train.sample_data import make_sample_dataset
 
         self.per_class = 16 if quick else 40
         self.size = 64 if quick else 128

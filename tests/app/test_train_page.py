@@ -433,3 +433,17 @@ def test_screenshot_of_the_train_page_shows_a_finished_sample_run(tmp_path):
     assert len({image.pixel(x, y) for x in range(0, 1280, 16) for y in range(0, 800, 16)}) > 8
     assert not (tmp_path / "data").exists() or not list((tmp_path / "data").rglob("model.pt"))  # no runs left behind
     assert not list((tmp_path / "tmp").glob("efficientnet-studio-sample-*"))  # the sample data and run are gone
+
+
+def test_class_metrics_model_passes_the_model_tester_with_titled_columns(qtmodeltester):
+    from app.pages.train.class_metrics import COLUMNS, ClassMetricsModel
+
+    model = ClassMetricsModel()
+    qtmodeltester.check(model)
+    model.set_metrics({"cat": {"precision": 0.5, "recall": 1.0, "f1": 0.667, "support": 2},
+                       "dog": {"precision": 1.0, "recall": 0.5, "f1": 0.667, "support": 2}})
+    qtmodeltester.check(model)
+    assert model.rowCount() == 2 and model.columnCount() == len(COLUMNS) == 5
+    assert model.headerData(1, Qt.Orientation.Horizontal) == "Precision"
+    assert "harmonic mean" in model.headerData(3, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert model.headerData(9, Qt.Orientation.Horizontal) is None and model.rowCount(model.index(0, 0)) == 0

@@ -424,7 +424,7 @@ class TrainPage(Page):
     # --- screenshots and benchmarks ----------------------------------------------------------------
     def prepare_screenshot(self) -> None:
         """Train a tiny sample run (generated shapes, random weights, 64 px) so the page shows real results."""
-        from app.sample_data import make_sample_dataset
+        from app.pages.train.sample_data import make_sample_dataset
 
         self._sample = tempfile.TemporaryDirectory(prefix="efficientnet-studio-sample-")
         root = Path(self._sample.name)
