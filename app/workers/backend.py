@@ -44,7 +44,7 @@ class BackendLoader(Worker):
                 params=v.params,
                 gflops=v.gflops,
                 top1=v.top1,
-                download_mb=float(v.weights_enum.meta.get("_file_size", 0.0)) or None,
+                download_mb=v.download_mb,
                 cached=is_imagenet_cached(v.name),
             )
             for v in VARIANTS.values()
