@@ -2,8 +2,8 @@
 
 They follow the pattern of ``app.workers`` (``ClassComparisonWorker`` is its
 generic ``GeneratorWorker`` over ``class_comparison``) and live with the page
-because only it uses them. Both run on the
-active classifier's network without disturbing classification:
+because only it uses them. Both run on the active classifier's network without
+disturbing classification:
 
 * on the CPU they use the classifier's own module, which is safe because the
   ``SERecorder`` only records forward passes of the thread that attached it,
