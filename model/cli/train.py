@@ -151,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
     from model.core.train_control import TrainControl
     from model.training.engine import train
     from model.core.events import Finished, event_to_dict
+    from model.core.states import FinishReason
 
     config = config_from_args(args)
     control = TrainControl()
@@ -179,4 +180,4 @@ def run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
         report._close_bar()
-    return 130 if finished is not None and finished.reason == "stopped by user" else 0
+    return 130 if finished is not None and finished.outcome is FinishReason.STOPPED_BY_USER else 0

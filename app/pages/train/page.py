@@ -31,6 +31,7 @@ from app.pages.train.train_controls import RunState, TrainControls
 from app.pages.train.train_curves import TrainCurves
 from app.pages.train.train_form import TrainChoices, TrainForm
 from app.pages.train.train_progress import TrainProgress
+from model.core.states import CheckpointKind
 from model.core.train_config import TrainConfig
 from model.core.train_control import TrainControl
 
@@ -318,7 +319,7 @@ class TrainPage(Page):
 
     @Slot(object)
     def _on_checkpoint_saved(self, saved) -> None:
-        if saved.kind == "best" and saved.epoch:
+        if saved.kind == CheckpointKind.BEST and saved.epoch:
             self.context.show_message(f"Epoch {saved.epoch} is the best so far; its model is saved.")
 
     @Slot(object)
