@@ -13,14 +13,18 @@ block and ``faithfulness.npz`` with the curves.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from model.cli.arg_types import output_folder
 from model.cli.common import add_device_flag, add_json_flag, print_json
 from model.core.errors import StudioError
 from model.explain.render import COLORMAP_NAMES, DEFAULT_COLORMAP
 from model.core.variants import VARIANT_NAMES
 from model.explain.ablation import ABLATION_MODES
 from model.explain.methods import METHODS, method_names
+
+
+# The PNGs and excitations.npz of one image, with room to spare (B7: ~60 overlays).
+OUTPUT_BYTES = 64 * 2**20
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -33,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--variant", type=str.lower, choices=VARIANT_NAMES, help="EfficientNet variant (default: b0)")
     p.add_argument("--weights", metavar="imagenet|random|FILE", help="weights for --variant (default: imagenet)")
     p.add_argument("--model", metavar="BUNDLE", help="a fine-tuned model bundle instead of --variant/--weights")
-    p.add_argument("--out", required=True, metavar="DIR", help="folder for the PNGs and excitations.npz")
+    p.add_argument("--out", required=True, type=output_folder, metavar="DIR", help="folder for the PNGs and excitations.npz")
     p.add_argument("--target", metavar="CLASS", help="class for Grad-CAM, by name or index (default: the prediction)")
     p.add_argument("--map", choices=method_names(), default="se",
                    help="the map to draw: " + "; ".join(f"{m.name}: {m.label}" for m in METHODS.values()))
@@ -84,10 +88,13 @@ def run(args: argparse.Namespace) -> int:
     from model.explain.figures import gate_map_figure
     from model.imaging.images import load_image
     from model.explain.render import overlay, save_png
+    from model.core.atomic import atomic_write
+    from model.core.output_folder import check_output_folder
 
     if args.model and (args.variant or args.weights):
         args.usage_error("--model uses the bundle's own variant and weights; leave out --variant and --weights")
     image = load_image(args.image)  # a bad file fails here, before the model is loaded
+    out = check_output_folder(args.out, OUTPUT_BYTES)  # and an unusable --out before the analysis
     device = resolve_device(args.device)
     classifier = _load(args)
     classifier.model.to(device)
@@ -100,8 +107,6 @@ def run(args: argparse.Namespace) -> int:
         raise StudioError(f"--layer {args.layer}: {e}.") from None
     explainer = Explainer(classifier.model, result)
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     crop = result.images[0]
     block_kind = args.map if METHODS[args.map].per_block else "se"
     for depth, block in enumerate(result.blocks):
@@ -111,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
     if not METHODS[args.map].per_block and args.map != "gradcam":
         save_png(overlay(crop, explainer.map(args.map, layer=args.layer).image, cmap=args.cmap), out / f"{args.map}.png")
     evidence, scores = _score(args, explainer, out) if args.score else (None, None)
-    np.savez(out / "excitations.npz", **{b.file_stem: result.excitation(d) for d, b in enumerate(result.blocks)})
+    gates = {b.file_stem: result.excitation(d) for d, b in enumerate(result.blocks)}
+    atomic_write(out / "excitations.npz", lambda f: np.savez(f, **gates))
 
     top = result.top_classes(0, k=5)
     explained = result.target_classes[0]
@@ -151,6 +157,7 @@ def _score(args: argparse.Namespace, explainer, out: Path) -> tuple[dict, dict]:
     import numpy as np
 
     from model.cli.common import ProgressBar
+    from model.core.atomic import atomic_write
     from model.explain.evidence import curves_table, evidence_json, score_methods
 
     bar = ProgressBar(len(METHODS), "scoring maps")
@@ -158,7 +165,8 @@ def _score(args: argparse.Namespace, explainer, out: Path) -> tuple[dict, dict]:
         scores = score_methods(explainer, progress=lambda done, total, what: bar.update(done, what))
     finally:
         bar.close()
-    np.savez(out / "faithfulness.npz", **curves_table(scores))
+    curves = curves_table(scores)
+    atomic_write(out / "faithfulness.npz", lambda f: np.savez(f, **curves))
     return evidence_json(explainer, scores, args.ablate), scores
 
 

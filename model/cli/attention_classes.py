@@ -10,10 +10,14 @@ map, and the ablation curves).
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from model.cli.arg_types import output_folder, positive_int
 from model.cli.common import ProgressBar, add_device_flag, add_json_flag, print_json
 from model.explain.render import COLORMAP_NAMES, DEFAULT_COLORMAP
+
+
+# class_comparison.npz and .png, with room to spare.
+OUTPUT_BYTES = 16 * 2**20
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,8 +28,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("data_dir", metavar="DATA_DIR", help="a folder with one sub-folder of images per class")
     p.add_argument("--model", required=True, metavar="BUNDLE", help="a fine-tuned model bundle (model.pt from `train`)")
-    p.add_argument("--out", required=True, metavar="DIR", help="folder for class_comparison.npz and .png")
-    p.add_argument("--batch-size", type=int, default=16, help="images per forward pass (default: 16)")
+    p.add_argument("--out", required=True, type=output_folder, metavar="DIR", help="folder for class_comparison.npz and .png")
+    p.add_argument("--batch-size", type=positive_int, default=16, help="images per forward pass (default: 16)")
     p.add_argument("--ablate", choices=("mean", "one", "none"), default="mean",
                    help="per class, the mean drop in the prediction's probability when one block's gates are "
                         "replaced by their mean (default) or by 1; 'none' skips it (one pass per image, not 17)")
@@ -48,7 +52,9 @@ def run(args: argparse.Namespace) -> int:
     from model.core.events import Progress
     from model.explain.figures import class_comparison_figure
     from model.explain.render import save_png
+    from model.core.output_folder import check_output_folder
 
+    out = check_output_folder(args.out, OUTPUT_BYTES)  # before minutes of recording gates, not after
     device = resolve_device(args.device)
     classifier = _load(args)
     classifier.model.to(device)
@@ -68,7 +74,6 @@ def run(args: argparse.Namespace) -> int:
     if result is None:  # only a cancelled comparison ends without one, and we never cancel
         raise RuntimeError("the class comparison ended without a result")
 
-    out = Path(args.out)
     npz = result.save_npz(out / "class_comparison.npz")
     png = save_png(class_comparison_figure(result, cmap=args.cmap), out / "class_comparison.png")
     best = result.most_class_specific

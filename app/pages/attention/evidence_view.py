@@ -14,7 +14,7 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app.widgets.evidence_charts import FaithfulnessChart
+from app.pages.attention.evidence_charts import FaithfulnessChart
 from model.explain.evidence import beats_random, verdict
 from model.explain.methods import METHODS, method_names
 

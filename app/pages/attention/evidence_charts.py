@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
-from app.widgets.divergence_chart import tick_labels
+from app.pages.attention.divergence_chart import tick_labels
 from app.widgets.plot_style import style_plot, theme_colours
 
 CHANGED = QColor(214, 39, 40)  # a top-1 change: the one colour that must stand out

@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.pages.attention.evidence_charts import AblationChart
 from app.pages.attention.evidence_view import EvidenceView
-from app.widgets.evidence_charts import AblationChart
-from app.widgets.image_pane import ImagePane
-from app.widgets.matrix_view import MatrixView
+from app.pages.attention.image_pane import ImagePane
+from app.pages.attention.matrix_view import MatrixView
 from model.explain.figures import attention_view_figure
 from model.explain.methods import METHODS
 from model.explain.render import DEFAULT_COLORMAP, DIVERGING, apply_colormap, colormap_lut, overlay
