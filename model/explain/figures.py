@@ -270,12 +270,12 @@ def attention_view_figure(
     row = hstack([
         titled(crop, "input crop"),
         titled(overlay(crop, smap.image, cmap=cmap), f"{what}: {block.short_name} ({block.channels} ch)"),
-        titled(overlay(crop, result.gradcam_map(i).image, cmap=cmap),
-               f"Grad-CAM: {result.label(target)} ({result.gradcam_map(i).source})"),
+        titled(overlay(crop, result.gradcam_map(i).image, cmap=cmap), f"Grad-CAM: {result.label(target)}"),
         titled(text_block(top), "top-5 classes"),
     ], gap=12)
     caption = text_block([f"SE block {depth + 1} of {result.num_blocks}: {block.name}; "
-                          f"colours span 0 to {smap.vmax:.3g} (scaled per block)"])
+                          f"colours span 0 to {smap.vmax:.3g} (scaled per block)",
+                          f"Grad-CAM at {result.gradcam_map(i).source}"])
     gates = gate_map_figure(result.gate_map(i, order), cmap=cmap, plot_width=max(384, row.shape[1] - 160),
                             centred=centred)
     return vstack([row, caption, gates], gap=12)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from model.explain.faithfulness import random_grid
 from model.explain.methods.base import ExplanationMethod
 
 SEED = 0
@@ -15,5 +14,7 @@ class RandomMap(ExplanationMethod):
     uses_layer = True
 
     def compute(self, explainer, target, *, depth=None, layer=None):
+        from model.explain.faithfulness import random_grid  # torch: imported on use, like the CAMs
+
         layer = explainer.layer(layer)
         return explainer.make_map(random_grid(layer.grid, SEED), self.name, layer=layer)

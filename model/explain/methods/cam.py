@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from model.explain.cams import gradient_cam, score_cam
 from model.explain.methods.base import ExplanationMethod
+
+# model.explain.cams (torch) is imported inside compute: the registry itself stays torch-free, so the
+# GUI can list the methods before torch has loaded.
 
 
 class GradCAM(ExplanationMethod):
@@ -14,6 +16,8 @@ class GradCAM(ExplanationMethod):
     uses_layer = True
 
     def compute(self, explainer, target, *, depth=None, layer=None):
+        from model.explain.cams import gradient_cam
+
         layer = explainer.layer(layer)
         layer_pass = explainer.layer_pass(layer, target)
         raw = gradient_cam(self.name, layer_pass.activations, layer_pass.gradients)[0]
@@ -40,6 +44,8 @@ class ScoreCAM(ExplanationMethod):
         return min(same, key=lambda layer: (layer.channels, -layer.index))
 
     def compute(self, explainer, target, *, depth=None, layer=None):
+        from model.explain.cams import score_cam
+
         layer = explainer.layer(layer)
         activations = explainer.layer_pass(layer, target).activations
         raw = score_cam(explainer.model, explainer.x, layer.index, target, activations=activations)
