@@ -73,6 +73,7 @@ class Trainer:
         self.dist = DistContext()  # joined in setup, once the device is known
         self.ctx: RunContext | None = None
         self.data_ready = False  # the images (or features) are prepared, so validation can run
+        self.session_start = 0  # epochs done before this session
 
     # --- setup -------------------------------------------------------------------------
     def _setup(self) -> Iterator[object]:
@@ -122,7 +123,7 @@ class Trainer:
 
     def _restore_progress(self, ckpt: Checkpoint) -> None:
         self.history = list(ckpt.bundle.history)
-        self.epochs_done = ckpt.epochs_done
+        self.epochs_done = self.session_start = ckpt.epochs_done
         self.best_val_acc, self.best_val_loss = ckpt.best_val_acc, ckpt.best_val_loss
         self.best_epoch, self.stale_epochs = ckpt.best_epoch, ckpt.epochs_without_improvement
 
@@ -259,9 +260,8 @@ class Trainer:
             save_bundle(self._bundle(), self.paths.model)
             yield CheckpointSaved(str(self.paths.model), CheckpointKind.BEST, self.epochs_done)
         write_metrics_csv(self.history, self.paths.metrics)
-        if self.best_outputs is None and self.best_epoch and self.data_ready and (
-            not stopped or not self.paths.evaluation.exists()
-        ):
+        best_in_earlier_session = 0 < self.best_epoch <= self.session_start
+        if best_in_earlier_session and self.data_ready and (not stopped or not self.paths.evaluation.exists()):
             # The best epoch was in an earlier session: its outputs are gone, model.pt has its weights.
             self.best_outputs = yield from self._outputs_of_best_model()
         if self.best_outputs is not None:
