@@ -8,6 +8,7 @@ behind, which a lock *file* alone (checked by its existence) would.
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -18,10 +19,15 @@ except ImportError:  # Windows
     import msvcrt
 
 WINDOWS_LOCK_OFFSET = 1 << 20
+# What a non-blocking lock attempt fails with when another holder has the lock.
+HELD = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, getattr(errno, "EDEADLOCK", errno.EDEADLK)}
 
 
 def try_lock(fd: int) -> bool:
-    """Take an exclusive lock on the open ``fd`` without waiting; False when another holder has it."""
+    """Take an exclusive lock on the open ``fd`` without waiting; False when another holder has it.
+
+    On a file system without locks (some network mounts) it is True: nothing can be checked there,
+    and refusing every run would be worse than the race the lock guards against."""
     try:
         if fcntl is not None:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -34,8 +40,8 @@ def try_lock(fd: int) -> bool:
                 msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
             finally:
                 os.lseek(fd, where, os.SEEK_SET)
-    except OSError:
-        return False
+    except OSError as e:
+        return e.errno not in HELD
     return True
 
 
