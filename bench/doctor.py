@@ -101,20 +101,33 @@ def train_bundle(data: Path, run: Path, epochs: int) -> Path:
     return bundle
 
 
+def _finish(gen):
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+
+
 def _group_of(report, path: str) -> set[frozenset[str]]:
     return {frozenset(d.paths) for d in report.duplicates if path in d.paths}
 
 
-def quality(work: Path, epochs: int) -> None:
-    from model.doctor.run import diagnose_all
+def quality(work: Path, epochs: int, untrained: bool = False) -> None:
+    from model.doctor.features import FeatureSource
+    from model.doctor.run import diagnose, diagnose_all
 
     data = work / "data"
     truth_file = work / "truth.json"
     truth = json.loads(truth_file.read_text()) if truth_file.is_file() else plant(data)
-    bundle = train_bundle(data, work / "run", epochs)
     before = fingerprint(data)
     t0 = time.perf_counter()
-    report = diagnose_all(data, model=bundle, device="cpu")
+    if untrained:  # a lower bound: random-weight features (the doctor warns that they mean little)
+        report = _finish(diagnose(data, FeatureSource(None, "b0", "random", image_size=64), device="cpu"))
+    else:
+        bundle = train_bundle(data, work / "run", epochs)
+        t0 = time.perf_counter()
+        report = diagnose_all(data, model=bundle, device="cpu")
     took = time.perf_counter() - t0
     after = fingerprint(data)
 
@@ -164,10 +177,11 @@ def main() -> int:
     ap.add_argument("work", type=Path, help="working folder (data/, run/ and truth.json are made there)")
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--speed-only", action="store_true")
+    ap.add_argument("--untrained", action="store_true", help="random-weight B0 features instead of a trained bundle (a lower bound)")
     a = ap.parse_args()
     if not a.speed_only:
         a.work.mkdir(parents=True, exist_ok=True)
-        quality(a.work, a.epochs)
+        quality(a.work, a.epochs, a.untrained)
     speed()
     return 0
 
