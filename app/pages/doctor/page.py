@@ -29,7 +29,7 @@ from app.pages.doctor.embedding import EmbeddingMap
 from app.pages.doctor.findings import Finding, FindingsTabs, findings_of
 from app.pages.doctor.workers import DoctorWorker, UndoAllWorker
 from app.widgets.drop_zone import local_paths
-from app.workers import ThumbnailWorker
+from app.workers.thumbnails import ThumbnailWorker
 
 THUMB = 64
 
@@ -115,7 +115,7 @@ class DoctorPage(Page):
 
     def fill_menu(self, menu: QMenu) -> None:
         add_action(menu, self, "Choose &folder…", self.choose_folder, tip="Pick a data set to diagnose")
-        add_action(menu, self, "&Diagnose", self.diagnose, "Ctrl+Shift+D", "Look for wrong labels, duplicates, leaks and outliers")
+        add_action(menu, self, "&Diagnose", self.diagnose, "Ctrl+Shift+L", "Look for wrong labels, duplicates, leaks and outliers")
         add_action(menu, self, "&Undo fix", self.undo, "Ctrl+Z", "Move the last fixed file back")
         add_action(menu, self, "&Retrain with fixes", self.retrain, tip="Train on the corrected folder")
 

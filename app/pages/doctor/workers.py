@@ -1,21 +1,19 @@
 """Background work of the Doctor page: diagnosing a folder, and undoing every fix.
 
-Each class is an ``app.workers.Worker``: its own QThread, one signal per kind of
-result, the stop flag checked between steps. The backend is imported inside
-``work()``, in the worker thread.
+``DoctorWorker`` is a ``GeneratorWorker`` over ``model.doctor.run.diagnose``: its
+progress reaches ``progressed`` and its report ``diagnosed``; a stop request ends
+it at the next batch of images. The backend is imported in the worker thread.
 """
 
 from __future__ import annotations
 
-import threading
-
 from PySide6.QtCore import Signal
 
-from app.workers import PROGRESS_INTERVAL_S, Worker
+from app.workers import GeneratorWorker, Worker
 
 
-class DoctorWorker(Worker):
-    """Runs ``model.doctor.run.diagnose`` on a folder; emits ``progressed`` and then ``diagnosed(report)``."""
+class DoctorWorker(GeneratorWorker):
+    """Diagnoses a folder; emits ``progressed`` while it works and then ``diagnosed(report)``."""
 
     diagnosed = Signal(object)  # model.doctor.report.DoctorReport
 
@@ -23,31 +21,18 @@ class DoctorWorker(Worker):
         super().__init__("Diagnosing the dataset")
         self.folder = folder
         self.source = source  # model.doctor.features.FeatureSource
-        self._cancel = threading.Event()
 
-    def stop(self) -> None:
-        super().stop()
-        self._cancel.set()  # reaches the feature loop between batches
-
-    def work(self) -> None:
-        import time
-
+    def events(self):
         from model.doctor.run import diagnose
 
-        gen = diagnose(self.folder, self.source, cancel=self._cancel)
-        last = 0.0
-        while True:
-            try:
-                event = next(gen)
-            except StopIteration as done:
-                report = done.value
-                break
-            now = time.monotonic()
-            if now - last >= PROGRESS_INTERVAL_S or event.done == event.total:
-                last = now
-                self.progressed.emit(event)
-        if not self.stop_requested:
-            self.diagnosed.emit(report)
+        # diagnose returns its report; yielding it makes it one more event for routes().
+        report = yield from diagnose(self.folder, self.source)
+        yield report
+
+    def routes(self) -> dict[type, object]:
+        from model.doctor.report import DoctorReport
+
+        return {DoctorReport: self.diagnosed}
 
 
 class UndoAllWorker(Worker):
