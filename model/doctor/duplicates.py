@@ -31,9 +31,18 @@ class DuplicateFinding:
 
 def normalised(features: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (centred first, so the shared mean does not make everything similar)."""
-    x = np.asarray(features, dtype=np.float32)
-    x = x - x.mean(axis=0, keepdims=True)
-    return x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-8)
+    x = np.asarray(features, dtype=np.float64)
+    return normalised_rows(x - x.mean(axis=0, keepdims=True))
+
+
+def normalised_rows(x: np.ndarray) -> np.ndarray:
+    """Each row scaled to unit length (an all-zero row stays zero)."""
+    x = np.asarray(x, dtype=np.float64)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    # A floor relative to the typical norm, not an absolute epsilon: untrained networks give
+    # features of magnitude 1e-14, which an absolute epsilon would flatten to nothing.
+    floor = max(float(np.median(norms)) * 1e-6, np.finfo(np.float64).tiny)
+    return (x / np.maximum(norms, floor)).astype(np.float32)
 
 
 def nearest(unit: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -20,7 +20,7 @@ import numpy as np
 from model.core.errors import StudioError
 from model.core.events import Progress
 from model.doctor.collect import collect
-from model.doctor.duplicates import DuplicateFinding, find_duplicates, nearest, normalised
+from model.doctor.duplicates import DuplicateFinding, find_duplicates, nearest, normalised, normalised_rows
 from model.doctor.features import RANDOM_WARNING, FeatureSource, extract_features
 from model.doctor.labels import LabelFindings, find_label_issues
 from model.doctor.outliers import K, Imbalance, OutlierFinding, find_outliers, imbalance
@@ -61,7 +61,7 @@ def analyse(
     unit = normalised(features)
     components = principal_components(unit, NEIGHBOUR_DIMS)
     # Cosine similarity on the top components: nearly the full one, at a fifth of the cost.
-    reduced = components / (np.linalg.norm(components, axis=1, keepdims=True) + 1e-8)
+    reduced = normalised_rows(components)
     neighbours = nearest(reduced, K) if len(unit) > 1 else (np.zeros((len(unit), 0), np.int64), np.zeros((len(unit), 0), np.float32))
     train = np.array([s == "train" for s in splits])
     return Analysis(
