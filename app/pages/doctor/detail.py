@@ -71,6 +71,7 @@ class DetailPanel(QWidget):
         while self.grid.count():
             w = self.grid.takeAt(0).widget()
             if w is not None:
+                w.hide()  # at once: deleteLater waits for the event loop
                 w.deleteLater()
         self.neighbour_labels: list[tuple[QLabel, int]] = []
         self.wanted = []

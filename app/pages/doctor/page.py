@@ -200,8 +200,8 @@ class DoctorPage(Page):
         self._pending.clear()
         self.findings.show_findings(findings_of(report))
         self.map.show_report(report)
-        digits = " · ".join(f"{d} {escape(c)}" for d, c in enumerate(report.classes[:10]))
-        self.keys.setText(f"<small>↑↓ go · Enter suggested · digit: {digits} · Del exclude · K keep · M move to… · Ctrl+Z undo</small>")
+        digits = " ".join(f"{d}={escape(c)}" for d, c in enumerate(report.classes[:10]))
+        self.keys.setText(f"<small>↑↓ go · Enter: suggested · digit: class ({digits}) · Del: exclude · K: keep · M: move to… · Ctrl+Z: undo</small>")
         leaks = sum(d.across_splits for d in report.duplicates)
         lines = [
             f"{report.images} images, {len(report.classes)} classes, features from {escape(report.model)}: "
