@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from model.cli.arg_types import output_folder, positive_int
 from model.cli.common import ProgressBar, add_device_flag, add_json_flag, print_json
 
 SHOWN = 20  # findings of each kind listed in the text output
@@ -25,8 +26,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--model", metavar="BUNDLE", default=None, help="a model bundle (model.pt) trained on this data: the best features")
     p.add_argument("--variant", default=None, help="EfficientNet variant when there is no bundle (default: b0)")
     p.add_argument("--weights", default=None, help="imagenet (default), random or a weights FILE for --variant")
-    p.add_argument("--folds", type=int, default=5, help="folds of the out-of-fold linear head (default: 5)")
-    p.add_argument("--out", metavar="REPORT_DIR", default=None, help="write report.json and PNG contact sheets here")
+    p.add_argument("--folds", type=positive_int, default=5, help="folds of the out-of-fold linear head (default: 5)")
+    p.add_argument("--out", metavar="REPORT_DIR", type=output_folder, default=None, help="write report.json and PNG contact sheets here")
     add_device_flag(p)
     add_json_flag(p, "the report")
     p.set_defaults(run=run)
