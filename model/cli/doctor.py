@@ -75,8 +75,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _print_text(report) -> None:
     print(f"{report.images} images in {len(report.classes)} classes, features from {report.model}.")
+    from model.doctor.features import RANDOM_WARNING
+
     for w in report.warnings:
-        print(f"warning: {w}")
+        if w != RANDOM_WARNING:  # said on stderr before the work started
+            print(f"warning: {w}")
     print(f"\nLabel issues: {len(report.label_issues)}")
     for i in report.label_issues[:SHOWN]:
         print(f"  {i.score:.2f}  probably {i.suggested}, labelled {i.given}  {i.path}")

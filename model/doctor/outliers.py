@@ -46,7 +46,7 @@ def find_outliers(neighbour_sims: np.ndarray, sizes: np.ndarray) -> list[Outlier
         z = _robust_z(distance)
         # Both far in robust terms and far in absolute ones: a tight data set has a tiny MAD.
         for i in np.flatnonzero((z > Z_LIMIT) & (distance > DISTANCE_RATIO * np.median(distance))):
-            found[int(i)] = OutlierFinding(int(i), float(z[i] / (z[i] + Z_LIMIT)), f"far from every other image (distance {distance[i]:.2f}, usual {np.median(distance):.2f})")
+            found[int(i)] = OutlierFinding(int(i), float(z[i] / (z[i] + Z_LIMIT)), f"far from every other image (distance {distance[i]:.3g}, usual {np.median(distance):.3g})")
     sizes = np.asarray(sizes, dtype=np.float64).reshape(-1, 2)
     if len(sizes) > 2:
         log_area = np.log(sizes[:, 0] * sizes[:, 1])
