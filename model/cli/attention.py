@@ -13,6 +13,7 @@ block and ``faithfulness.npz`` with the curves.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from model.cli.arg_types import output_folder
 from model.cli.common import add_device_flag, add_json_flag, print_json
