@@ -3,7 +3,7 @@
 ``measure_variant`` times one variant's forward pass on a device: latency is the
 median of single-image passes, throughput comes from passes of ``batch_size``
 images. It times the runtime classification really uses there, the way it uses
-it: on a CPU, ONNX Runtime with many images spread over one lane per core
+it: on a CPU, OpenVINO or ONNX Runtime with many images spread over one lane per core
 (``Predictor``'s lanes); on a GPU, torch with channels_last/autocast on batches
 (see ``model.inference.runtime``).
 Weights are random: speed does not depend on their values, and nothing has to
@@ -43,7 +43,8 @@ class Measurement:
     batch_size: int = 1
     image_size: int = 224
     repeats: int = 0
-    runtime: str = "torch"  # "onnx" (ONNX Runtime) or "torch"
+    runtime: str = "torch"  # "onnxruntime", "openvino" or "torch"
+    precision: str = "f32"  # "f32", "bf16" or "autocast"
     lanes: int = 1  # threads each running single images for the throughput (1: whole batches)
 
 
@@ -117,7 +118,7 @@ def _measure_steps(
         single = torch.randn(1, 3, size, size)
         batch = torch.randn(batch_size, 3, size, size) if batch_size > 1 else None
 
-    # The runtime classification uses on this device (ONNX Runtime on a CPU). Its graph of
+    # The runtime classification uses on this device (OpenVINO or ONNX Runtime on a CPU). Its graph of
     # these throwaway weights goes to a temporary folder, not the user's graph cache.
     lanes = cpu_cores() if device.type == "cpu" else 1
     with tempfile.TemporaryDirectory(prefix="studio-bench-") as tmp:
@@ -160,6 +161,7 @@ def _measure_steps(
         image_size=size,
         repeats=repeats,
         runtime=runner.name,
+        precision=runner.precision,
         lanes=lanes,
     )
 
