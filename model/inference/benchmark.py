@@ -120,37 +120,19 @@ def _measure_steps(
 
     # The runtime classification uses on this device (OpenVINO or ONNX Runtime on a CPU). Its graph of
     # these throwaway weights goes to a temporary folder, not the user's graph cache.
-    lanes = cpu_cores() if device.type == "cpu" else 1
     with tempfile.TemporaryDirectory(prefix="studio-bench-") as tmp:
         runner = make_runner(net, v.name, device, size, runtime, cache=Path(tmp))
         # The lanes' session loads the graph too, so before the folder goes.
-        lane = runner.lane() if lanes > 1 and batch is not None else None
+        lane = runner.lane() if device.type == "cpu" and cpu_cores() > 1 and batch is not None else None
     yield None  # building the runner (an ONNX export on a CPU) can take seconds: a cancel point
 
-    single_times = []
-    for i in range(WARMUP_PASSES + repeats):
-        seconds = _timed(runner, single)
-        if i >= WARMUP_PASSES:
-            single_times.append(seconds)
-        yield None
-    latency = statistics.median(single_times)
-
-    if batch is None:
-        images_per_sec, lanes = 1.0 / latency, 1
-    elif lane is None:
-        lanes = 1
-        batch_times = []
-        for i in range(WARMUP_PASSES + repeats):
-            batch_times.append(_timed(runner, batch))
+    timing = None
+    for step in time_runner(runner, single, batch, repeats, lane):
+        if step is None:
             yield None
-        images_per_sec = batch_size / statistics.median(batch_times[WARMUP_PASSES:])
-    else:
-        lane_times = []
-        with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="bench-lane") as pool:
-            for i in range(WARMUP_PASSES + repeats):
-                lane_times.append(_timed_in_lanes(pool, lane, batch))
-                yield None
-        images_per_sec = batch_size / statistics.median(lane_times[WARMUP_PASSES:])
+        else:
+            timing = step
+    latency, images_per_sec, lanes = timing
 
     yield Measurement(
         variant=v.name,
@@ -164,6 +146,40 @@ def _measure_steps(
         precision=runner.precision,
         lanes=lanes,
     )
+
+
+def time_runner(
+    runner, single: torch.Tensor, batch: torch.Tensor | None, repeats: int, lane=None,
+) -> Iterator[None | tuple[float, float, int]]:
+    """Time ``runner`` as classification uses it; None after each pass, then (latency s, images/s, lanes).
+
+    Latency is the median of single-image passes. Throughput runs ``batch`` through
+    ``lane`` on one thread per core when there is a lane, else as whole batches;
+    without a batch it is one image's rate.
+    """
+    single_times = []
+    for i in range(WARMUP_PASSES + repeats):
+        seconds = _timed(runner, single)
+        if i >= WARMUP_PASSES:
+            single_times.append(seconds)
+        yield None
+    latency = statistics.median(single_times)
+    if batch is None:
+        yield latency, 1.0 / latency, 1
+        return
+    times = []
+    if lane is None:
+        for _ in range(WARMUP_PASSES + repeats):
+            times.append(_timed(runner, batch))
+            yield None
+        yield latency, len(batch) / statistics.median(times[WARMUP_PASSES:]), 1
+        return
+    lanes = cpu_cores()
+    with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="bench-lane") as pool:
+        for _ in range(WARMUP_PASSES + repeats):
+            times.append(_timed_in_lanes(pool, lane, batch))
+            yield None
+    yield latency, len(batch) / statistics.median(times[WARMUP_PASSES:]), lanes
 
 
 def _timed_in_lanes(pool: ThreadPoolExecutor, lane, batch: torch.Tensor) -> float:

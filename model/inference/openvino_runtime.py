@@ -74,8 +74,9 @@ class OpenVinoRunner:
         self.threads = threads or cpu_cores()
         self.graph = OnnxRunner.ensure_graph(model, image_size, cache)
         self.cache_folder = compiled_cache_path(model, image_size, precision, cache)
-        self.cache_folder.mkdir(parents=True, exist_ok=True)
         self.core = ov.Core()
+        # Read once: the runner keeps working if a temporary graph folder goes away.
+        self._graph_model = self.core.read_model(str(self.graph))
         self._single = self._compile("LATENCY", batch=1)
         self._single_request = self._single.create_infer_request()
         self._batch = None  # dynamic batch, compiled when a batch of several first arrives
@@ -84,9 +85,10 @@ class OpenVinoRunner:
         self._lane_requests = threading.local()
 
     def _compile(self, hint: str, batch: int | None, streams: int | None = None):
-        graph = self.core.read_model(str(self.graph))
+        graph = self._graph_model.clone()
         if batch is not None:
             graph.reshape([batch, 3, self.image_size, self.image_size])
+        self.cache_folder.mkdir(parents=True, exist_ok=True)
         config = {
             "PERFORMANCE_HINT": hint,
             "INFERENCE_PRECISION_HINT": self.precision,

@@ -213,7 +213,7 @@ def normalise_runtime(runtime: str) -> str:
     return runtime
 
 
-def runtime_plan(device: torch.device, variant: str, runtime: str = "auto", cache: Path | None = None) -> list[RuntimeChoice]:
+def runtime_plan(device: torch.device, variant: str, runtime: str = "auto") -> list[RuntimeChoice]:
     """The (runtime, precision) pairs ``make_runner`` tries, in order.
 
     A runtime asked for by name is the only one tried (in its fastest native
@@ -230,7 +230,7 @@ def runtime_plan(device: torch.device, variant: str, runtime: str = "auto", cach
     if runtime != "auto":
         return [RuntimeChoice(runtime, default_precision(runtime, device))]
     plan = []
-    remembered = remembered_choice(device, variant, cache)
+    remembered = remembered_choice(device, variant)
     if remembered is not None and remembered.precision in native_precisions(remembered.runtime, device):
         plan.append(remembered)
     if device.type == "cpu":
@@ -281,7 +281,7 @@ def make_runner(
     the next one in the plan is tried. ``cache`` overrides the folder of
     exported graphs (benchmarks of throwaway weights use a temporary one).
     """
-    plan = runtime_plan(device, variant, runtime, cache)
+    plan = runtime_plan(device, variant, runtime)
     for i, choice in enumerate(plan):
         try:
             return build_runner(choice, model, variant, device, image_size, cache)
