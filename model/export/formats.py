@@ -1,8 +1,8 @@
-"""Taking models out of the app: ONNX and TorchScript files that run without it.
+"""Taking models out of the app: ONNX, TorchScript and OpenVINO IR files that run without it.
 
 An exported file carries what someone else needs to use it: the class names,
 the input size, the mean/std and resize recipe, and the variant. Every export
-is verified straight away by running the file (ONNX Runtime, or TorchScript)
+is verified straight away by running the file (ONNX Runtime, TorchScript or OpenVINO)
 against the torch model on a few inputs and reporting the largest difference.
 Files are written to a temporary name and renamed, so a failed export never
 leaves a half-written file where the user asked for one.
@@ -24,7 +24,7 @@ from torch import nn
 from model.core.errors import StudioError
 from model.core.variants import Preprocessing
 
-EXPORT_FORMATS = ("onnx", "torchscript")
+EXPORT_FORMATS = ("onnx", "torchscript", "openvino")  # openvino: model/export/openvino_ir.py (INT8: int8.py)
 ONNX_OPSET = 17
 INPUT_NAME = "image"
 OUTPUT_NAME = "logits"
@@ -154,6 +154,10 @@ def exported_logits(path: str | os.PathLike, fmt: str, inputs: torch.Tensor) -> 
 
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         return session.run([OUTPUT_NAME], {INPUT_NAME: inputs.numpy()})[0]
+    if fmt == "openvino":
+        from model.export.openvino_ir import IrRunner
+
+        return IrRunner(path)(inputs.numpy())
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         return torch.jit.load(str(path), map_location="cpu")(inputs).numpy()
@@ -185,7 +189,10 @@ def export_model(
     if fmt not in EXPORT_FORMATS:
         raise ExportError(f"Unknown export format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}.")
     meta = export_metadata(variant, class_names, preprocessing)
-    writer = write_onnx if fmt == "onnx" else write_torchscript
+    if fmt == "openvino":
+        from model.export.openvino_ir import write_openvino as writer
+    else:
+        writer = write_onnx if fmt == "onnx" else write_torchscript
     path = writer(model, out, preprocessing.crop_size, meta)
     diff = verify_export(path, fmt, model, preprocessing.crop_size)
     if not diff <= tolerance:
@@ -197,7 +204,7 @@ def export_model(
 
 
 def export_bundle(bundle_path: str | os.PathLike, fmt: str, out: str | os.PathLike) -> ExportReport:
-    """Export a fine-tuned bundle (``model.pt``) to ONNX or TorchScript."""
+    """Export a fine-tuned bundle (``model.pt``) to ONNX, TorchScript or OpenVINO IR (fp32; INT8: ``model.export.int8``)."""
     from model.nets.bundle import load_bundle
 
     bundle = load_bundle(bundle_path)  # validates, including bundles from older versions
