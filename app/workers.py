@@ -175,12 +175,13 @@ class PredictorLoader(Worker):
 
     loaded = Signal(object, object)  # Predictor, ActiveModel
 
-    def __init__(self, choice: ModelChoice, device: str, notes: tuple[str, ...] = ()) -> None:
+    def __init__(self, choice: ModelChoice, device: str, notes: tuple[str, ...] = (), runtime: str = "auto") -> None:
         what = "fine-tuned model" if choice.bundle else f"EfficientNet-{choice.variant.upper()}"
         super().__init__(f"Loading {what}")
         self.choice = choice
         self.device = device
         self.notes = notes
+        self.runtime = runtime
 
     def work(self) -> None:
         from app.predictor_loading import load_predictor
@@ -191,7 +192,7 @@ class PredictorLoader(Worker):
         missing = not choice.bundle and choice.weights == "imagenet" and not is_imagenet_cached(choice.variant)
         # Never download behind the user's back: random weights now, the banner offers the rest.
         wanted = replace(choice, weights="random") if missing else choice
-        predictor = load_predictor(wanted, self.device, self._stop)
+        predictor = load_predictor(wanted, self.device, self._stop, self.runtime)
         if predictor is None:  # stopped while loading
             return
         classifier = predictor.classifier
@@ -204,6 +205,7 @@ class PredictorLoader(Worker):
             device_name=describe_device(predictor.device),
             imagenet_missing=missing,
             notes=self.notes,
+            runtime=predictor.runtime_label,
         )
         self.loaded.emit(predictor, active)
 
@@ -315,9 +317,13 @@ class ImportWeightsWorker(Worker):
 
 
 class MeasureWorker(Worker):
-    """Times each variant on the device (model.inference.benchmark), one Measurement at a time."""
+    """Times every runtime and precision of each variant on the device and keeps the fastest that
+    agrees with fp32 (model.inference.runtime_trials): one RuntimeTrial per candidate, then the
+    chosen one's Measurement and the RuntimeVerdict."""
 
-    measured = Signal(object)  # model.inference.benchmark.Measurement
+    measured = Signal(object)  # model.inference.benchmark.Measurement (of the chosen runtime)
+    tried = Signal(object)  # model.inference.runtime_trials.RuntimeTrial
+    chosen = Signal(object)  # model.inference.runtime_trials.RuntimeVerdict
 
     def __init__(
         self, variants: list[str], device: str, batch_size: int = 1, repeats: int = 5, image_size: int | None = None
@@ -330,15 +336,20 @@ class MeasureWorker(Worker):
         self.image_size = image_size  # None: each variant at its native resolution
 
     def work(self) -> None:
-        from model.inference.benchmark import Measurement, measure_variants
+        from app.platform.resources import sample_photos
+        from model.inference.runtime_trials import RuntimeTrial, RuntimeVerdict, inputs_from_photos, measure_runtimes
 
-        events = measure_variants(
-            self.variants, self.device, cancel=self._stop, batch_size=self.batch_size, repeats=self.repeats,
-            image_size=self.image_size,
+        photos = sample_photos()
+        events = measure_runtimes(
+            self.variants, self.device, lambda variant, size: inputs_from_photos(photos, variant, size),
+            cancel=self._stop, batch_size=self.batch_size, repeats=self.repeats, image_size=self.image_size,
         )
         for event in events:
-            if isinstance(event, Measurement):
-                self.measured.emit(event)
+            if isinstance(event, RuntimeVerdict):
+                self.measured.emit(event.measurement)
+                self.chosen.emit(event)
+            elif isinstance(event, RuntimeTrial):
+                self.tried.emit(event)
             else:
                 self.progressed.emit(event)
 

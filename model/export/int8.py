@@ -31,6 +31,10 @@ from model.export.openvino_ir import CALIBRATION_IMAGES, IrRunner, ir_paths, wri
 MAX_VALIDATION_IMAGES = 1000  # enough for an accuracy to a few tenths of a percent, in bounded time
 
 
+class MissingTrainingImages(StudioError):
+    """The bundle's training folder is not there (moved, another machine): the user must point to it."""
+
+
 @dataclass
 class StagedInt8Export:
     """An INT8 IR written beside its destination, with the numbers to judge it by, not yet kept."""
@@ -72,7 +76,7 @@ def _folder_split(bundle, data_dir: str | os.PathLike | None) -> tuple[list, lis
     folder = data_dir or config.get("data_dir")
     if not folder or not Path(folder).expanduser().is_dir():
         where = f" ({folder} is not there)" if folder else ""
-        raise StudioError(
+        raise MissingTrainingImages(
             f"INT8 export calibrates on the training images, and the bundle's training folder cannot be found{where}: "
             "choose the folder of class sub-folders it was trained on."
         )

@@ -26,10 +26,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from model.core.errors import StudioError
 from model.core.events import Progress
 from model.core.variants import get_variant
 from model.inference.agreement import Agreement, agreement
 from model.inference.benchmark import Measurement, passes_per_variant, time_runner
+from model.inference.runtime import build_runner
 from model.inference.runtime_choice import RuntimeChoice, remember_choice
 from model.nets.device import cpu_cores, resolve_device
 
@@ -106,6 +108,16 @@ def measure_runtimes(
     """Time and check every candidate for each variant; yield Progress, a RuntimeTrial per candidate and
     a RuntimeVerdict per variant. ``inputs`` are normalised images [N, 3, S, S] for the agreement check,
     or a function giving them for a variant and an image size S. Setting ``cancel`` stops at the next forward pass."""
+    # Random weights leave denormal activations that slow eager torch on x86 about 100-fold (ONNX
+    # Runtime and OpenVINO flush them): flushed while measuring, so torch is timed fairly.
+    torch.set_flush_denormal(True)
+    try:
+        yield from _measure(variants, device, inputs, cancel, batch_size, repeats, image_size, network, remember)
+    finally:
+        torch.set_flush_denormal(False)  # torch's default
+
+
+def _measure(variants, device, inputs, cancel, batch_size, repeats, image_size, network, remember):
     dev = resolve_device(device)
     names = [get_variant(v).name for v in variants]
     candidates = candidate_choices(dev)
@@ -119,22 +131,26 @@ def measure_runtimes(
         yield Progress(done, total, message)
         net, checked_on = network(name)
         images = inputs(name, size) if callable(inputs) else inputs
-        with torch.inference_mode():
-            reference = net.eval()(images).float().numpy()  # fp32 torch on the CPU: the answers to keep
+        # fp32 torch on this device, on the same batch every candidate gets: the answers to keep.
+        # (Its own trial then agrees exactly, so some candidate always qualifies.)
+        reference = answers(build_runner(RuntimeChoice("torch", "f32"), net, name, dev, size), images)
         done += 1
         trials = []
-        for choice in candidates:
-            trial = None
-            for step in _trial(choice, net, name, dev, size, images, reference, batch_size, repeats):
-                if cancel is not None and cancel.is_set():
-                    return
-                if step is None:
-                    done += 1
-                    yield Progress(min(done, total), total, f"{message}: {choice.label}")
-                else:
-                    trial = step
-            trials.append(trial)
-            yield trial
+        # One throwaway folder per variant: the candidates share its ONNX graph (exported once), and
+        # nothing of these weights reaches the user's cache.
+        with tempfile.TemporaryDirectory(prefix="studio-trial-") as tmp:
+            for choice in candidates:
+                trial = None
+                for step in _trial(choice, net, name, dev, size, images, reference, batch_size, repeats, Path(tmp)):
+                    if cancel is not None and cancel.is_set():
+                        return
+                    if step is None:
+                        done += 1
+                        yield Progress(min(done, total), total, f"{message}: {choice.label}")
+                    else:
+                        trial = step
+                trials.append(trial)
+                yield trial
         done = (names.index(name) + 1) * (1 + len(candidates) * per_candidate)
         usable = [t for t in trials if t.usable]
         if not usable:  # nothing agreed (fp32 torch always should): keep what auto does
@@ -145,18 +161,20 @@ def measure_runtimes(
         yield RuntimeVerdict(name, best.choice, best.measurement, tuple(trials), checked_on)
 
 
+def answers(runner, images: torch.Tensor) -> np.ndarray:
+    """Logits of ``images``, in one batch (a runtime gives the same answers one image at a time:
+    ``tests/model/test_runtime_selection.py`` checks single images, batches and lanes)."""
+    return runner(images)
+
+
 def _trial(
     choice: RuntimeChoice, net: nn.Module, variant: str, device: torch.device, size: int, images: torch.Tensor,
-    reference: np.ndarray, batch_size: int, repeats: int,
+    reference: np.ndarray, batch_size: int, repeats: int, cache: Path,
 ) -> Iterator[RuntimeTrial | None]:
     """None after each pass (a progress and cancel point), then the RuntimeTrial."""
-    from model.inference.runtime import build_runner
-
     try:
-        # Graphs and compiled blobs of these weights go to a throwaway folder, not the user's cache.
-        with tempfile.TemporaryDirectory(prefix="studio-trial-") as tmp:
-            runner = build_runner(choice, net, variant, device, size, cache=Path(tmp))
-            lane = runner.lane() if device.type == "cpu" and cpu_cores() > 1 and batch_size > 1 else None
+        runner = build_runner(choice, net, variant, device, size, cache=cache)
+        lane = runner.lane() if device.type == "cpu" and cpu_cores() > 1 and batch_size > 1 else None
     except Exception as e:  # a runtime that will not build is reported, never chosen
         yield RuntimeTrial(variant, choice, None, None, f"{choice.label} could not run this model: {e}")
         return
@@ -172,7 +190,7 @@ def _trial(
         else:
             timing = step
     latency, images_per_sec, lanes = timing
-    got = np.concatenate([runner(images[i:i + 1]) for i in range(len(images))])
+    got = answers(runner, images)
     yield None
     measurement = Measurement(
         variant=variant, latency_ms_median=latency * 1000.0, images_per_sec=images_per_sec, device=str(device),
@@ -194,6 +212,8 @@ def inputs_from_photos(paths: list[Path], variant: str, size: int, count: int = 
 
     prep = get_variant(variant).eval_preprocessing
     prep = dataclasses.replace(prep, crop_size=size, resize_size=round(size * prep.resize_size / prep.crop_size))
+    if not paths:
+        raise StudioError("The agreement check needs at least one photo, and none was found.")
     views = []
     photos = [load_image(p) for p in paths]
     boxes = [(0, 0, 1, 1), (0, 0, .6, .6), (.4, 0, 1, .6), (0, .4, .6, 1), (.4, .4, 1, 1),
@@ -205,6 +225,4 @@ def inputs_from_photos(paths: list[Path], variant: str, size: int, count: int = 
                     w, h = photo.size
                     crop = photo.crop((int(box[0] * w), int(box[1] * h), int(box[2] * w), int(box[3] * h)))
                     views.append(eval_tensor(ImageOps.mirror(crop) if mirror else crop, prep))
-        if not photos:
-            raise ValueError("inputs_from_photos needs at least one photo")
     return torch.stack(views[:count])

@@ -10,30 +10,17 @@ import torch
 
 from model.core.errors import StudioError
 from model.core.events import Progress
-from model.core.variants import get_variant
 from model.export.formats import export_bundle, exported_logits
-from model.nets.bundle import Bundle, save_bundle
-from model.nets.network import build_model
-from tests.image_files import make_image
+from tests.bundles import make_colour_bundle
 
 pytest.importorskip("openvino")
 ROOT = Path(__file__).resolve().parents[2]
-COLOURS = {"red": (220, 30, 30), "blue": (30, 30, 220)}
 
 
 @pytest.fixture(scope="module")
 def trained_bundle(tmp_path_factory):
     """A two-class bundle at 32 px whose config names its training folder (as training writes it)."""
-    root = tmp_path_factory.mktemp("int8")
-    data = root / "data"
-    for name, colour in COLOURS.items():
-        for i in range(8):
-            make_image(data / name / f"{i}.png", size=(40, 36), color=colour, seed=i)
-    torch.manual_seed(0)
-    net = build_model("b0", num_classes=2)
-    prep = get_variant("b0").eval_preprocessing.at_size(32)
-    config = {"data_dir": str(data), "val_split": 0.25, "seed": 0}
-    return save_bundle(Bundle(net.state_dict(), "b0", list(COLOURS), 32, prep, config), root / "model.pt"), data
+    return make_colour_bundle(tmp_path_factory.mktemp("int8"))
 
 
 def test_fp32_ir_round_trip_is_verified_and_carries_metadata(tmp_path, trained_bundle):
@@ -68,14 +55,13 @@ def test_int8_round_trip_is_staged_until_kept(tmp_path, trained_bundle):
     assert IrRunner(out)(torch.zeros(1, 3, 32, 32).numpy()).shape == (1, 2)
 
 
-def test_int8_discard_leaves_nothing_and_a_missing_folder_is_one_sentence(tmp_path, trained_bundle):
+def test_int8_without_its_training_folder_is_one_sentence(tmp_path, trained_bundle):
     from model.export.int8 import export_int8
 
-    staged = list(export_int8(trained_bundle[0], tmp_path / "x.xml", data_dir=trained_bundle[1]))[-1]
-    staged.discard()
-    assert list(tmp_path.iterdir()) == []
+    # (Discarding a staged export is tested through the app: tests/app/test_int8_export.py.)
     with pytest.raises(StudioError, match="training folder cannot be found"):
         list(export_int8(trained_bundle[0], tmp_path / "x.xml", data_dir=tmp_path / "gone"))
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_cli_int8_export_json(tmp_path, trained_bundle):

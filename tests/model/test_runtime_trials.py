@@ -68,7 +68,7 @@ def test_a_runtime_that_flips_answers_is_refused_even_when_fastest(confident_net
         yield None
         yield (0.001, 1000.0, 1) if isinstance(runner, PerturbingRunner) else (0.01, 100.0, 1)
 
-    monkeypatch.setattr(runtime_module, "build_runner", build)
+    monkeypatch.setattr(trials_module, "build_runner", build)
     monkeypatch.setattr(trials_module, "time_runner", timings)
     monkeypatch.setattr(trials_module, "candidate_choices",
                         lambda device: [RuntimeChoice("openvino", "f32"), RuntimeChoice("onnxruntime", "f32")])
@@ -89,10 +89,16 @@ def test_a_runtime_that_flips_answers_is_refused_even_when_fastest(confident_net
 
 
 def test_a_runtime_that_fails_to_build_is_reported_not_chosen(confident_net, image_factory, monkeypatch):
-    def broken(*a, **k):
-        raise RuntimeError("compile failed")
+    real_build = runtime_module.build_runner
 
-    monkeypatch.setattr(runtime_module, "build_runner", broken)
+    def broken(choice, *a, **k):
+        if choice.runtime != "torch":  # the fp32 torch reference still builds
+            raise RuntimeError("compile failed")
+        return real_build(choice, *a, **k)
+
+    monkeypatch.setattr(trials_module, "build_runner", broken)
+    monkeypatch.setattr(trials_module, "candidate_choices",
+                        lambda device: [RuntimeChoice("openvino", "f32"), RuntimeChoice("onnxruntime", "f32")])
     photo = image_factory("photo.png", size=(64, 64))
     events = list(measure_runtimes(["b0"], "cpu", lambda v, s: inputs_from_photos([photo], v, s, count=4),
                                    repeats=1, image_size=32, network=lambda v: (confident_net, "test")))
