@@ -217,14 +217,18 @@ def agreement(net: torch.nn.Module, prep: Preprocessing, photos: list[Path]) -> 
     return out
 
 
-def print_agreement(args, folder: Path) -> None:
+def trained_networks(args) -> list[tuple[str, torch.nn.Module, Preprocessing]]:
+    """(label, network, preprocessing) of the trained networks agreement is checked on."""
     if args.weights == "imagenet":
         nets = [(v, load_classifier(v, "imagenet")) for v in args.variants]
-        checks = [(f"{v} ImageNet", c.model, c.preprocessing) for v, c in nets]
-    else:
-        from bench.lite0 import PREPROCESSING, load_trained_lite0
+        return [(f"{v} ImageNet", c.model, c.preprocessing) for v, c in nets]
+    from bench.lite0 import PREPROCESSING, load_trained_lite0
 
-        checks = [("Lite0 ImageNet", load_trained_lite0(), PREPROCESSING)]
+    return [("Lite0 ImageNet", load_trained_lite0(), PREPROCESSING)]
+
+
+def print_agreement(args, folder: Path) -> None:
+    checks = trained_networks(args)
     count = 12 if args.quick else 48
     print(f"\nAgreement with the recipe on a trained network ({count} photos per orientation)")
     print(f"{'network':16}{'photos':>10}{'mode':>13}{'top-1':>8}{'top-5':>8}{'max Δp':>10}")
@@ -237,7 +241,7 @@ def print_agreement(args, folder: Path) -> None:
 
 def print_precision_agreement(args, folder: Path) -> None:
     """Every reduced precision the Predictor uses by default here, against fp32, on a trained network."""
-    from model.inference.agreement import agreement
+    from model.inference.agreement import agreement as compare_logits
     from model.inference.runtime import build_runner, runtime_plan
     from model.inference.runtime_choice import RuntimeChoice
 
@@ -246,13 +250,7 @@ def print_precision_agreement(args, folder: Path) -> None:
     if default.precision == "f32":
         print(f"\nReduced precision: none used by default on this CPU ({default.label}).")
         return
-    if args.weights == "imagenet":
-        checks = [(f"{v} ImageNet", c.model, c.preprocessing) for v in args.variants
-                  for c in [load_classifier(v, "imagenet")]]
-    else:
-        from bench.lite0 import PREPROCESSING, load_trained_lite0
-
-        checks = [("Lite0 ImageNet", load_trained_lite0(), PREPROCESSING)]
+    checks = trained_networks(args)
     count = 12 if args.quick else 48
     print(f"\nReduced precision used by default ({default.label}) against fp32 ({count} photos per orientation)")
     print(f"{'network':16}{'top-1':>10}{'top-5':>10}{'max Δp':>10}")
@@ -263,7 +261,7 @@ def print_precision_agreement(args, folder: Path) -> None:
         runners = [build_runner(c, net, "b0", cpu, prep.crop_size, cache=folder / "graphs")
                    for c in (RuntimeChoice("torch", "f32"), default)]
         fp32, reduced = (np.concatenate([r(x[i:i + 1]) for i in range(len(x))]) for r in runners)
-        a = agreement(fp32, reduced)
+        a = compare_logits(fp32, reduced)
         print(f"{label:16}{round(a.top1 * a.images):>6}/{a.images}{round(a.top5 * a.images):>6}/{a.images}"
               f"{a.max_prob_diff:>10.1e}   {'passes' if a.passed else 'FAILS'} (top-1 ≥ 99 %, top-5 ≥ 95 %)",
               flush=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,9 @@ from torch import nn
 from model.core.errors import StudioError
 from model.core.variants import Preprocessing
 
+# torch.onnx.export keeps global state: two exports at once (a model loading while an INT8 export
+# runs, say) fail with "GLOBALS.in_onnx_export must be False". Every export takes its turn.
+_ONNX_EXPORT_LOCK = threading.Lock()
 EXPORT_FORMATS = ("onnx", "torchscript", "openvino")  # openvino: model/export/openvino_ir.py (INT8: int8.py)
 ONNX_OPSET = 17
 INPUT_NAME = "image"
@@ -78,7 +82,7 @@ def write_onnx(model: nn.Module, path: str | os.PathLike, image_size: int, metad
     try:
         # no_grad: tracing with autograd on keeps every activation for a backward
         # pass that never comes (B7 at 600 px: 5.6 GB peak and 10 s, against 2.0 GB and 4 s).
-        with warnings.catch_warnings(), torch.no_grad():
+        with _ONNX_EXPORT_LOCK, warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # the TorchScript-based exporter is chatty
             # dynamo=False: the TorchScript-based exporter needs no onnxscript and
             # handles EfficientNet in well under a second.

@@ -21,7 +21,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Generator, Iterable, Iterator
 
 import torch
 
@@ -126,13 +126,7 @@ def _measure_steps(
         lane = runner.lane() if device.type == "cpu" and cpu_cores() > 1 and batch is not None else None
     yield None  # building the runner (an ONNX export on a CPU) can take seconds: a cancel point
 
-    timing = None
-    for step in time_runner(runner, single, batch, repeats, lane):
-        if step is None:
-            yield None
-        else:
-            timing = step
-    latency, images_per_sec, lanes = timing
+    latency, images_per_sec, lanes = yield from time_runner(runner, single, batch, repeats, lane)
 
     yield Measurement(
         variant=v.name,
@@ -150,8 +144,8 @@ def _measure_steps(
 
 def time_runner(
     runner, single: torch.Tensor, batch: torch.Tensor | None, repeats: int, lane=None,
-) -> Iterator[None | tuple[float, float, int]]:
-    """Time ``runner`` as classification uses it; None after each pass, then (latency s, images/s, lanes).
+) -> Generator[None, None, tuple[float, float, int]]:
+    """Time ``runner`` as classification uses it: yields None after each pass, returns (latency s, images/s, lanes).
 
     Latency is the median of single-image passes. Throughput runs ``batch`` through
     ``lane`` on one thread per core when there is a lane, else as whole batches;
@@ -165,21 +159,19 @@ def time_runner(
         yield None
     latency = statistics.median(single_times)
     if batch is None:
-        yield latency, 1.0 / latency, 1
-        return
+        return latency, 1.0 / latency, 1
     times = []
     if lane is None:
         for _ in range(WARMUP_PASSES + repeats):
             times.append(_timed(runner, batch))
             yield None
-        yield latency, len(batch) / statistics.median(times[WARMUP_PASSES:]), 1
-        return
+        return latency, len(batch) / statistics.median(times[WARMUP_PASSES:]), 1
     lanes = cpu_cores()
     with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="bench-lane") as pool:
         for _ in range(WARMUP_PASSES + repeats):
             times.append(_timed_in_lanes(pool, lane, batch))
             yield None
-    yield latency, len(batch) / statistics.median(times[WARMUP_PASSES:]), lanes
+    return latency, len(batch) / statistics.median(times[WARMUP_PASSES:]), lanes
 
 
 def _timed_in_lanes(pool: ThreadPoolExecutor, lane, batch: torch.Tensor) -> float:

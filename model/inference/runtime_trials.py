@@ -183,13 +183,7 @@ def _trial(
         torch.manual_seed(0)
         single = torch.randn(1, 3, size, size)
         batch = torch.randn(batch_size, 3, size, size) if batch_size > 1 else None
-    timing = None
-    for step in time_runner(runner, single, batch, repeats, lane):
-        if step is None:
-            yield None
-        else:
-            timing = step
-    latency, images_per_sec, lanes = timing
+    latency, images_per_sec, lanes = yield from time_runner(runner, single, batch, repeats, lane)
     got = answers(runner, images)
     yield None
     measurement = Measurement(

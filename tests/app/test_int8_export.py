@@ -23,7 +23,7 @@ def _export(qtbot, window, bundle_path, out, answer, folder=""):
     runs.int8.failed.connect(messages.append)
     runs.int8.run(str(bundle_path), str(out))
     assert runs.job.isVisibleTo(runs) or runs.job.busy
-    qtbot.waitUntil(lambda: messages and not runs.job.busy, timeout=240_000)
+    qtbot.waitUntil(lambda: bool(messages) and not runs.job.busy, timeout=240_000)
     return shown, asked, messages
 
 

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from app.pages import StudioContext
+from app.pages.models.model_actions import ask_save_path
 from app.widgets.job_bar import JobBar
 from app.workers import Worker
 
@@ -93,12 +94,10 @@ class Int8Export(QObject):
     def start(self, bundle: str, suggested_name: str) -> bool:
         if self.job.busy:
             return False
-        settings = self.context.settings
-        start = str(Path(settings.last_folder("export") or Path.home()) / f"{suggested_name}-int8.xml")
-        path, _ = QFileDialog.getSaveFileName(self.dialog_parent, "Export INT8 (OpenVINO IR)", start, IR_FILTER)
+        path, _ = ask_save_path(self.dialog_parent, self.context.settings, "export", f"{suggested_name}-int8.xml",
+                                "Export INT8 (OpenVINO IR)", IR_FILTER)
         if not path:
             return False
-        settings.set_last_folder("export", str(Path(path).parent))
         return self.run(bundle, path if path.lower().endswith(".xml") else path + ".xml")
 
     def run(self, bundle: str, out: str, data_dir: str | None = None) -> bool:
