@@ -60,8 +60,8 @@ def classification_speed(variants: list[str], repeats: int) -> list[dict]:
             if "channels_last" in mode:
                 m, inp = net.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
 
-            def step():
-                with torch.inference_mode(), torch.autocast("cuda", dtype=dtype, enabled=mode != "fp32"):
+            def step(m=m, inp=inp, amp=mode != "fp32"):
+                with torch.inference_mode(), torch.autocast("cuda", dtype=dtype, enabled=amp):
                     m(inp)
                 torch.cuda.synchronize()
 

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
 from model.cli.common import ProgressBar, add_json_flag, print_json
 from model.core.errors import StudioError
 
 RUNTIME_NAMES = {"onnx": "ONNX Runtime", "torchscript": "TorchScript", "openvino": "OpenVINO"}
+SUFFIX = {"onnx": "onnx", "torchscript": "pt", "openvino": "xml"}
+
+
+def _export_bytes(bundle: str) -> int:
+    """An export holds the bundle's weights once: about the bundle's size (a missing bundle is reported later)."""
+    try:
+        return os.path.getsize(bundle) + 2**20
+    except OSError:
+        return 0
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -28,10 +39,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from model.core.output_folder import check_output_folder
+
     if args.int8 and args.format != "openvino":
         args.usage_error("--int8 is for --format openvino")
     if args.data and not args.int8:
         args.usage_error("--data is for --int8 (the images to calibrate on)")
+    out = Path(args.out)
+    if out.is_dir():
+        raise StudioError(f"--out {out} is a folder; give the file name to write, e.g. {out / ('model.' + SUFFIX[args.format])}.")
+    check_output_folder(out.parent, _export_bytes(args.bundle))
     if args.int8:
         return run_int8(args)
     from model.export.formats import export_bundle

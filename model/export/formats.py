@@ -12,23 +12,34 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 from torch import nn
 
+from model.core.atomic import temp_file_next_to
 from model.core.errors import StudioError
+from model.core.faults import WriteError, is_write_failure
+from model.core.json_text import json_text
 from model.core.variants import Preprocessing
 
 # torch.onnx.export keeps global state: two exports at once (a model loading while an INT8 export
 # runs, say) fail with "GLOBALS.in_onnx_export must be False". Every export takes its turn.
 _ONNX_EXPORT_LOCK = threading.Lock()
-EXPORT_FORMATS = ("onnx", "torchscript", "openvino")  # openvino: model/export/openvino_ir.py (INT8: int8.py)
+EXPORT_FORMATS = ("onnx", "torchscript", "openvino")
+# Formats whose code lives in a module of its own register their writer and their runner here
+# (model/export/openvino_ir.py: "openvino"; the package's __init__ imports it).
+REGISTERED: dict[str, tuple[Callable, Callable[[str | os.PathLike, np.ndarray], np.ndarray]]] = {}
+
+
+def register_format(name: str, writer: Callable, run_file: Callable[[str | os.PathLike, np.ndarray], np.ndarray]) -> None:
+    """Add a format: ``writer(model, path, image_size, metadata) -> Path`` and ``run_file(path, inputs) -> logits``."""
+    REGISTERED[name] = (writer, run_file)
 ONNX_OPSET = 17
 INPUT_NAME = "image"
 OUTPUT_NAME = "logits"
@@ -54,7 +65,7 @@ def export_metadata(variant: str, class_names: list[str], prep: Preprocessing) -
     return {
         "producer": "EfficientNet Studio",
         "variant": variant,
-        "class_names": json.dumps(list(class_names), ensure_ascii=False),
+        "class_names": json_text(list(class_names)),  # valid UTF-8 even for undecodable folder names
         "input_size": str(prep.crop_size),
         "resize_size": str(prep.resize_size),
         "interpolation": prep.interpolation,
@@ -65,9 +76,9 @@ def export_metadata(variant: str, class_names: list[str], prep: Preprocessing) -
 
 
 def _temp_next_to(path: Path) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = temp_file_next_to(path)  # umask permissions, like any file the user saves
     os.close(fd)
-    return Path(tmp)
+    return tmp
 
 
 def write_onnx(model: nn.Module, path: str | os.PathLike, image_size: int, metadata: dict[str, str]) -> Path:
@@ -102,6 +113,8 @@ def write_onnx(model: nn.Module, path: str | os.PathLike, image_size: int, metad
         tmp.unlink(missing_ok=True)
         if isinstance(e, StudioError):
             raise
+        if is_write_failure(e):
+            raise WriteError(path, e) from None
         raise ExportError(f"ONNX export failed: {e}") from e
     return path
 
@@ -128,6 +141,8 @@ def write_torchscript(model: nn.Module, path: str | os.PathLike, image_size: int
         os.replace(tmp, path)
     except Exception as e:
         tmp.unlink(missing_ok=True)
+        if is_write_failure(e):
+            raise WriteError(path, e) from None
         raise ExportError(f"TorchScript export failed: {e}") from e
     return path
 
@@ -158,10 +173,8 @@ def exported_logits(path: str | os.PathLike, fmt: str, inputs: torch.Tensor) -> 
 
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         return session.run([OUTPUT_NAME], {INPUT_NAME: inputs.numpy()})[0]
-    if fmt == "openvino":
-        from model.export.openvino_ir import IrRunner
-
-        return IrRunner(path)(inputs.numpy())
+    if fmt in REGISTERED:
+        return REGISTERED[fmt][1](path, inputs.numpy())
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         return torch.jit.load(str(path), map_location="cpu")(inputs).numpy()
@@ -193,8 +206,8 @@ def export_model(
     if fmt not in EXPORT_FORMATS:
         raise ExportError(f"Unknown export format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}.")
     meta = export_metadata(variant, class_names, preprocessing)
-    if fmt == "openvino":
-        from model.export.openvino_ir import write_openvino as writer
+    if fmt in REGISTERED:
+        writer = REGISTERED[fmt][0]
     else:
         writer = write_onnx if fmt == "onnx" else write_torchscript
     path = writer(model, out, preprocessing.crop_size, meta)

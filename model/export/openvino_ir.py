@@ -23,6 +23,7 @@ import numpy as np
 from torch import nn
 
 from model.core.errors import StudioError
+from model.export.formats import ExportError, register_format, write_onnx
 
 RT_SECTION = "efficientnet_studio"
 CALIBRATION_IMAGES = 300
@@ -45,8 +46,6 @@ def write_openvino(
     reads up to ``calibration_size`` of them.
     """
     import openvino as ov
-
-    from model.export.formats import ExportError, write_onnx
 
     xml, bin_ = ir_paths(path)
     xml.parent.mkdir(parents=True, exist_ok=True)
@@ -106,3 +105,10 @@ class IrRunner:
 
     def __call__(self, inputs: np.ndarray) -> np.ndarray:
         return np.array(self.request.infer({0: np.ascontiguousarray(inputs, dtype=np.float32)})[0], copy=True)
+
+
+def _run_file(path: str | os.PathLike, inputs: np.ndarray) -> np.ndarray:
+    return IrRunner(path)(inputs)
+
+
+register_format("openvino", write_openvino, _run_file)

@@ -4,7 +4,8 @@ OpenVINO reads the graph ``OnnxRunner`` exports (so it shares that cache and
 its key: weights, input size, versions) and compiles it for this CPU. The
 compiled blob is kept in OpenVINO's ``CACHE_DIR``, one folder per graph key,
 precision and OpenVINO version: new weights get a new key and so a new folder,
-exactly as they get a new ONNX graph, and a stale blob is never loaded.
+exactly as they get a new ONNX graph, and a stale blob is never loaded. A
+folder whose graph has left the bounded graph cache (``graph_cache``) goes too.
 
 Precision is always set explicitly (``INFERENCE_PRECISION_HINT``): bf16 only
 where ``model.inference.precision`` says the CPU computes it natively, f32
@@ -25,7 +26,6 @@ from typing import Callable
 
 import numpy as np
 import torch
-from torch import nn
 
 from model.nets.device import cpu_cores
 
@@ -46,34 +46,42 @@ def openvino_version() -> str:
     return openvino.__version__.split("-")[0]
 
 
-def compiled_cache_path(model: nn.Module, image_size: int, precision: str, cache: Path | None = None) -> Path:
-    """The CACHE_DIR OpenVINO uses for ``model`` at ``image_size`` and ``precision`` (new weights: a new folder)."""
-    from model.inference.runtime import OnnxRunner, cache_dir
+def compiled_cache_path(graph: Path, precision: str) -> Path:
+    """The CACHE_DIR OpenVINO uses for the cached ONNX ``graph`` in ``precision``: beside the graph
+    folder, named by the graph's key (new weights: a new key, a new folder)."""
+    return graph.parent.parent / "openvino" / f"{graph.stem}-{precision}-{openvino_version()}"
 
-    key = OnnxRunner.graph_path(model, image_size, cache).stem
-    return (cache or cache_dir()) / "openvino" / f"{key}-{precision}-{openvino_version()}"
+
+def prune_compiled(cache: Path) -> list[Path]:
+    """Remove compiled-model folders whose ONNX graph is no longer cached (the graph cache is
+    bounded, least recently used first out; the compiled blobs follow it)."""
+    import shutil
+
+    removed = []
+    for folder in (cache / "openvino").glob("*-*"):
+        key = folder.name.split("-")[0]
+        if folder.is_dir() and not (cache / "onnx" / f"{key}.onnx").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
 
 
 class OpenVinoRunner:
-    """OpenVINO's CPU plugin on the cached ONNX graph of ``model``, compiled models cached too."""
+    """OpenVINO's CPU plugin on a cached ONNX graph (``OnnxRunner.ensure_graph``), compiled models cached too."""
 
     name = "openvino"
 
-    def __init__(
-        self, model: nn.Module, image_size: int, precision: str = "f32", threads: int | None = None,
-        cache: Path | None = None,
-    ) -> None:
+    def __init__(self, graph: Path, image_size: int, precision: str = "f32", threads: int | None = None) -> None:
         import openvino as ov
-
-        from model.inference.runtime import OnnxRunner
 
         if precision not in OPENVINO_PRECISIONS:
             raise ValueError(f"OpenVINO precision must be one of {OPENVINO_PRECISIONS}, not {precision!r}")
         self.precision = precision
         self.image_size = image_size
         self.threads = threads or cpu_cores()
-        self.graph = OnnxRunner.ensure_graph(model, image_size, cache)
-        self.cache_folder = compiled_cache_path(model, image_size, precision, cache)
+        self.graph = Path(graph)
+        self.cache_folder = compiled_cache_path(self.graph, precision)
+        prune_compiled(self.cache_folder.parent.parent)
         self.core = ov.Core()
         # Read once: the runner keeps working if a temporary graph folder goes away.
         self._graph_model = self.core.read_model(str(self.graph))

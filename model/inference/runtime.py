@@ -6,8 +6,8 @@ uses it there. The exported graph is cached on disk, keyed by a hash of the
 weights, the input size and the versions that shaped the graph, so a new
 fine-tune, another variant or an upgrade never reuses a stale file. Torch stays
 the runtime for CUDA/MPS, for attention and for training, and the fallback when
-ONNX Runtime is missing or the export fails.
-
+ONNX Runtime is missing or the export fails. A cached graph that does not load
+(cut short) is exported again, and the cache is bounded (``graph_cache``).
 OpenVINO (``model.inference.openvino_runtime``) compiles the same graph; on a
 CPU with native bf16 (AMX or AVX-512 BF16) it is the default there, in bf16.
 "auto" uses the runtime "Measure on this machine" found fastest for the variant
@@ -28,6 +28,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from model.inference import graph_cache
+from model.inference.graph_cache import cache_dir  # noqa: F401 (where callers have always found it)
 from model.inference.runtime_choice import RuntimeChoice
 from model.nets.device import cpu_cores, speed_policy
 
@@ -50,15 +52,6 @@ class Runner(Protocol):
     def lane(self) -> Callable[[torch.Tensor], np.ndarray] | None:
         """The same, computed on the calling thread alone (None if the runtime cannot):
         several threads can then each classify their own images at once."""
-
-
-def cache_dir() -> Path:
-    """Where exported graphs are kept: $EFFICIENTNET_STUDIO_CACHE, else the user cache folder."""
-    env = os.environ.get("EFFICIENTNET_STUDIO_CACHE")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "efficientnet-studio"
 
 
 def placed_copy(model: nn.Module, variant: str, device: torch.device, channels_last: bool) -> nn.Module:
@@ -145,7 +138,16 @@ class OnnxRunner:
 
     def __init__(self, model: nn.Module, image_size: int, threads: int | None = None, cache: Path | None = None) -> None:
         self.path = self.ensure_graph(model, image_size, cache)
-        self.session = self._session(threads or cpu_cores())
+        try:
+            self.session = self._session(threads or cpu_cores())
+        except Exception as e:
+            # A graph cut short (a full disk, a killed process, a bad copy) would otherwise
+            # fail here on every later run, sending them all to torch: export it again, once.
+            log.warning("cached ONNX graph %s does not load (%s); exporting it again", self.path, e)
+            with self._export_lock:
+                self.path.unlink(missing_ok=True)
+            self.path = self.ensure_graph(model, image_size, cache)
+            self.session = self._session(threads or cpu_cores())
         self.input_name = self.session.get_inputs()[0].name
         self._lane_session = None  # single-threaded, made on first use (it holds its own copy of the weights)
         self._lane_lock = threading.Lock()
@@ -182,9 +184,12 @@ class OnnxRunner:
 
         path = cls.graph_path(model, image_size, cache)
         with cls._export_lock:
-            if not path.is_file():
+            if path.is_file():
+                graph_cache.touch(path)
+            else:
                 log.info("exporting ONNX graph to %s", path)
                 write_onnx(model, path, image_size, {"producer": "EfficientNet Studio cache"})
+                graph_cache.prune(path.parent, keep=path)
         return path
 
     def __call__(self, batch: torch.Tensor) -> np.ndarray:
@@ -265,7 +270,7 @@ def build_runner(
 
         if not openvino_available():
             raise StudioError("OpenVINO is not installed here; pip install openvino, or use another runtime.")
-        return OpenVinoRunner(model, image_size, choice.precision, cache=cache)
+        return OpenVinoRunner(OnnxRunner.ensure_graph(model, image_size, cache), image_size, choice.precision)
     if not onnxruntime_available():
         raise StudioError("ONNX Runtime is not installed here; pip install onnxruntime, or use another runtime.")
     return OnnxRunner(model, image_size, cache=cache)

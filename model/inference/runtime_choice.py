@@ -50,7 +50,7 @@ def device_key(device: torch.device) -> str:
 
 
 def _choices_path(cache: Path | None = None) -> Path:
-    from model.inference.runtime import cache_dir
+    from model.inference.graph_cache import cache_dir
 
     return (cache or cache_dir()) / CHOICES_FILE
 

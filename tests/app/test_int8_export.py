@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.pages.models.int8_export import openvino_installed
+from app.pages.train.int8_export import openvino_installed
 from tests.bundles import make_colour_bundle
 
 pytestmark = pytest.mark.skipif(not openvino_installed(), reason="needs openvino and nncf")

@@ -108,15 +108,19 @@ def test_openvino_agrees_with_torch_single_batch_and_lanes(net):
 
 @needs_openvino
 def test_compiled_model_cache_is_invalidated_by_new_weights(net):
-    first = ov_module.OpenVinoRunner(net, 48)
+    f32 = RuntimeChoice("openvino", "f32")
+    first = build_runner(f32, net, "b0", CPU, 48)
     assert any(first.cache_folder.iterdir())  # OpenVINO wrote its compiled blob there
-    again = ov_module.OpenVinoRunner(net, 48)
+    again = build_runner(f32, net, "b0", CPU, 48)
     assert again.cache_folder == first.cache_folder  # same weights: the blob is reused
     tuned = build_model("b0", num_classes=10).eval()
     tuned.load_state_dict(net.state_dict())
     with torch.no_grad():
         tuned.classifier[-1].bias[0] += 5.0
-    second = ov_module.OpenVinoRunner(tuned, 48)
+    second = build_runner(f32, tuned, "b0", CPU, 48)
     assert second.cache_folder != first.cache_folder
     x = torch.zeros(1, 3, 48, 48)
     assert np.argmax(second(x)) == 0 and not np.allclose(second(x), first(x))  # never the stale blob
+    first.graph.unlink()  # the graph cache let the first graph go: its compiled blob follows
+    assert ov_module.prune_compiled(first.cache_folder.parent.parent) == [first.cache_folder]
+    assert second.cache_folder.is_dir()

@@ -17,8 +17,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from app.pages import StudioContext
-from app.pages.models.model_actions import ask_save_path
+from app.context import StudioContext
+from app.pages.train.model_actions import ask_save_path
 from app.widgets.job_bar import JobBar
 from app.workers import Worker
 
