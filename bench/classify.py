@@ -123,7 +123,7 @@ class OpenVinoPipeline:
         self.tf = tf
         self.latency = core.compile_model(str(onnx), "CPU", {"PERFORMANCE_HINT": "LATENCY"})
         self.throughput = core.compile_model(str(onnx), "CPU", {"PERFORMANCE_HINT": "THROUGHPUT"})
-        self.precision = str(self.latency.get_property("INFERENCE_PRECISION_HINT"))
+        self.precision = self.latency.get_property("INFERENCE_PRECISION_HINT").get_type_name()
         self.request = self.latency.create_infer_request()
         self.queue = ov.AsyncInferQueue(self.throughput)
 

@@ -28,9 +28,9 @@ def _export(qtbot, window, bundle_path, out, answer, folder=""):
 
 
 def test_discard_writes_nothing(qtbot, window, bundle, tmp_path):
-    out = tmp_path / "int8.xml"
+    out = tmp_path / "exports" / "int8.xml"
     shown, _, messages = _export(qtbot, window, bundle[0], out, answer=False)
-    assert shown and list(tmp_path.iterdir()) == []
+    assert shown and list(out.parent.iterdir()) == []  # neither the file nor its staging folder
     assert "Discarded" in messages[-1]
 
 
