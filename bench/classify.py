@@ -244,8 +244,6 @@ def print_precision_agreement(args, folder: Path) -> None:
     """Every reduced precision the Predictor uses by default here, against fp32, on a trained network."""
     from model.inference.agreement import agreement as compare_logits
     from model.inference.runtime import build_runner, runtime_plan
-    from model.inference.runtime_choice import RuntimeChoice
-
     cpu = torch.device("cpu")
     default = runtime_plan(cpu, "b0")[0]
     if default.precision == "f32":
@@ -259,9 +257,10 @@ def print_precision_agreement(args, folder: Path) -> None:
         photos = (make_photos(folder / "landscape", count, size=(1024, 768))
                   + make_photos(folder / "portrait", count, size=(768, 1024)))
         x = torch.stack([decode_file(p, prep).tensor for p in photos])
-        runners = [build_runner(c, net, "b0", cpu, prep.crop_size, cache=folder / "graphs")
-                   for c in (RuntimeChoice("torch", "f32"), default)]
-        fp32, reduced = (np.concatenate([r(x[i:i + 1]) for i in range(len(x))]) for r in runners)
+        reduced_runner = build_runner(default, net, "b0", cpu, prep.crop_size, cache=folder / "graphs")
+        with torch.no_grad():  # fp32: the network itself, eager (Lite0 is no torchvision EfficientNet)
+            fp32 = np.concatenate([net(x[i:i + 1]).numpy() for i in range(len(x))])
+        reduced = np.concatenate([reduced_runner(x[i:i + 1]) for i in range(len(x))])
         a = compare_logits(fp32, reduced)
         print(f"{label:16}{round(a.top1 * a.images):>6}/{a.images}{round(a.top5 * a.images):>6}/{a.images}"
               f"{a.max_prob_diff:>10.1e}   {'passes' if a.passed else 'FAILS'} (top-1 ≥ 99 %, top-5 ≥ 95 %)",
