@@ -22,7 +22,7 @@ def add_runtime_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--runtime", choices=RUNTIME_CHOICES, default="auto",
         help="inference runtime (default: auto: the one `Measure on this machine` found fastest for the "
-        "variant, else OpenVINO bf16 on a CPU with native bf16, ONNX Runtime on other CPUs, torch on a GPU)",
+        "variant among those that keep fp32's answers, else ONNX Runtime on a CPU and torch on a GPU)",
     )
 
 

@@ -91,8 +91,8 @@ class Predictor:
     ) -> "Predictor":
         """A predictor around an already loaded classifier (left unchanged, on the CPU).
 
-        ``runtime`` is "auto" (the runtime measured fastest here, else OpenVINO bf16 on a CPU
-        with native bf16, ONNX Runtime on other CPUs, torch elsewhere), "onnxruntime", "openvino" or "torch".
+        ``runtime`` is "auto" (the runtime and precision measured fastest here among those that keep
+        the answers, else ONNX Runtime on a CPU and torch elsewhere), "onnxruntime", "openvino" or "torch".
         By default JPEGs decode at full size and the pixels are within two grey
         levels of torchvision's recipe (``model.imaging.transforms.fast_eval_tensor``).
         ``fast_decode`` decodes JPEGs at a reduced DCT scale instead: faster for

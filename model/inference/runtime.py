@@ -8,9 +8,9 @@ fine-tune, another variant or an upgrade never reuses a stale file. Torch stays
 the runtime for CUDA/MPS, for attention and for training, and the fallback when
 ONNX Runtime is missing or the export fails. A cached graph that does not load
 (cut short) is exported again, and the cache is bounded (``graph_cache``).
-OpenVINO (``model.inference.openvino_runtime``) compiles the same graph; on a
-CPU with native bf16 (AMX or AVX-512 BF16) it is the default there, in bf16.
-"auto" uses the runtime "Measure on this machine" found fastest for the variant
+OpenVINO (``model.inference.openvino_runtime``) compiles the same graph, in fp32
+or, where the CPU computes it natively, bf16 (only when a measurement found that
+bf16 keeps the network's answers). "auto" uses the runtime "Measure on this machine" found fastest for the variant
 (``model.inference.runtime_choice``) when there is one; any runtime that is
 missing or fails to build gives way to the next: OpenVINO, ONNX Runtime, torch.
 """
@@ -222,11 +222,10 @@ def runtime_plan(device: torch.device, variant: str, runtime: str = "auto") -> l
 
     A runtime asked for by name is the only one tried (in its fastest native
     precision). "auto" tries the choice remembered for this device and variant,
-    then the defaults: on a CPU, OpenVINO where the CPU has native bf16 (that is
-    where it beats ONNX Runtime), ONNX Runtime, torch; elsewhere torch. A
-    remembered reduced precision is dropped if the hardware no longer computes it.
+    then the defaults, all in fp32 on a CPU: ONNX Runtime, torch; elsewhere torch
+    (with autocast on CUDA). A remembered reduced precision is dropped if the
+    hardware no longer computes it.
     """
-    from model.inference.openvino_runtime import openvino_available
     from model.inference.precision import default_precision, native_precisions
     from model.inference.runtime_choice import remembered_choice
 
@@ -238,8 +237,6 @@ def runtime_plan(device: torch.device, variant: str, runtime: str = "auto") -> l
     if remembered is not None and remembered.precision in native_precisions(remembered.runtime, device):
         plan.append(remembered)
     if device.type == "cpu":
-        if openvino_available() and "bf16" in native_precisions("openvino", device):
-            plan.append(RuntimeChoice("openvino", "bf16"))
         if onnxruntime_available():
             plan.append(RuntimeChoice("onnxruntime", "f32"))
     plan.append(RuntimeChoice("torch", default_precision("torch", device)))

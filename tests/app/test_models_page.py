@@ -166,7 +166,7 @@ def test_offline_disables_download_and_says_how_to_get_weights(qtbot, window):
 def test_use_as_classifier_switches_in_the_background(qtbot, window, fake_weights, monkeypatch):
     built = []
 
-    def load_predictor(choice, device, stop):
+    def load_predictor(choice, device, stop, runtime="auto"):
         built.append((choice.variant, choice.weights, device, threading.current_thread() is threading.main_thread()))
         predictor = FakePredictor()
         predictor.classifier.variant = VARIANTS[choice.variant]

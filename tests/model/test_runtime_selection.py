@@ -57,14 +57,23 @@ def test_a_remembered_bf16_choice_is_dropped_on_a_cpu_without_it(with_cpu_flags)
 
 
 @needs_openvino
-def test_native_bf16_cpu_plans_openvino_bf16_first(with_cpu_flags):
+def test_native_bf16_is_offered_to_measure_but_never_a_default(with_cpu_flags):
+    from model.inference.runtime_trials import candidate_choices
+
     with_cpu_flags("fpu", "amx_bf16")
+    assert RuntimeChoice("openvino", "bf16") in candidate_choices(CPU)
+    assert all(c.precision == "f32" for c in runtime_plan(CPU, "b0"))  # bf16 does not keep every network's answers
+    assert runtime_plan(CPU, "b0", "openvino") == [RuntimeChoice("openvino", "f32")]
+    remember_choice(CPU, "b0", RuntimeChoice("openvino", "bf16"))  # a measurement found it agrees
     assert runtime_plan(CPU, "b0")[0] == RuntimeChoice("openvino", "bf16")
+    with_cpu_flags("fpu")
+    assert RuntimeChoice("openvino", "bf16") not in candidate_choices(CPU)
 
 
 @needs_openvino
 def test_auto_falls_back_when_openvino_is_missing(net, with_cpu_flags, monkeypatch):
     with_cpu_flags("avx512_bf16")
+    remember_choice(CPU, "b0", RuntimeChoice("openvino", "bf16"))
     monkeypatch.setattr(ov_module, "openvino_available", lambda: False)
     assert make_runner(net, "b0", CPU, 48).name == "onnxruntime"
     with pytest.raises(StudioError, match="OpenVINO is not installed"):
@@ -74,13 +83,14 @@ def test_auto_falls_back_when_openvino_is_missing(net, with_cpu_flags, monkeypat
 @needs_openvino
 def test_auto_falls_back_when_the_model_fails_to_compile(net, with_cpu_flags, monkeypatch):
     with_cpu_flags("avx512_bf16")
+    remember_choice(CPU, "b0", RuntimeChoice("openvino", "bf16"))
 
     def fails(self, *a, **k):
         raise RuntimeError("Cannot compile: unsupported operation")
 
     monkeypatch.setattr(ov_module.OpenVinoRunner, "_compile", fails)
     assert make_runner(net, "b0", CPU, 48).name == "onnxruntime"
-    remember_choice(CPU, "b0", RuntimeChoice("openvino", "f32"))  # a remembered choice falls back the same way
+    remember_choice(CPU, "b0", RuntimeChoice("openvino", "f32"))  # in f32 it falls back the same way
     assert make_runner(net, "b0", CPU, 48).name == "onnxruntime"
     with pytest.raises(RuntimeError):
         make_runner(net, "b0", CPU, 48, runtime="openvino")

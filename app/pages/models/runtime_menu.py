@@ -1,10 +1,9 @@
 """Models ▸ Inference runtime: Auto, ONNX Runtime, OpenVINO or PyTorch, remembered in the settings.
 
 Auto uses, per variant, the runtime and precision "Measure on this machine"
-found fastest among those that agree with fp32 (and before any measurement:
-OpenVINO bf16 on a CPU with native bf16, ONNX Runtime on other CPUs, PyTorch on
-a GPU). Choosing another entry loads the active classifier again with it; the
-status bar names what classification then really runs on.
+found fastest among those that agree with fp32 (before any measurement: ONNX
+Runtime on a CPU, PyTorch on a GPU). Choosing another entry loads the active
+classifier again with it; the status bar names what it then really runs on.
 """
 
 from __future__ import annotations
