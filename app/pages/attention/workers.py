@@ -22,6 +22,7 @@ from PySide6.QtCore import Signal
 
 from app.workers import PROGRESS_INTERVAL_S, Worker
 from model.core.events import Progress
+from model.core.throttle import Throttle
 
 MAP_KINDS = ("se", "change")
 
@@ -86,14 +87,12 @@ class AnalysisWorker(Worker):
         except ImageError as e:
             raise StudioError(f"{Path(e.path).name} cannot be analysed: {e.reason}; choose another image.") from None
         views = [(kind, depth) for kind in MAP_KINDS for depth in range(result.num_blocks)]
-        last = 0.0
+        progress = Throttle(PROGRESS_INTERVAL_S)
         for done, (kind, depth) in enumerate(views, start=1):
             if self.stop_requested:
                 return
             result.spatial_map(depth, kind=kind)  # cached on the result
-            now = time.monotonic()
-            if now - last >= PROGRESS_INTERVAL_S or done == len(views):
-                last = now
+            if progress.ready(force=done == len(views)):
                 self.progressed.emit(Progress(done, len(views), "Making the maps"))
         result.gradcam_map()
         result.gate_map()
@@ -120,12 +119,10 @@ class ClassComparisonWorker(Worker):
         from model.explain.attention import class_comparison
 
         classifier = self.networks.classifier_for(self.predictor)
-        last = 0.0
+        progress = Throttle(PROGRESS_INTERVAL_S)
         for event in class_comparison(classifier, self.folder, batch_size=self.batch_size, cancel=self._stop):
             if isinstance(event, Progress):
-                now = time.monotonic()
-                if now - last >= PROGRESS_INTERVAL_S or event.done in (0, event.total):
-                    last = now
+                if progress.ready(force=event.done in (0, event.total)):
                     self.progressed.emit(event)
             elif not self.stop_requested:  # a cancel that came during the last batch still counts
                 self.compared.emit(event)

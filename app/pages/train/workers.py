@@ -12,14 +12,13 @@ signals, which could not arrive while the worker is busy training.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import threading
 from pathlib import Path
 
 from PySide6.QtCore import Signal
 
 from app.workers import Worker
+from model.core.atomic import atomic_write
 from model.core.errors import StudioError
 from model.core.events import Progress
 
@@ -191,25 +190,22 @@ class CopyWorker(Worker):
         if self.source.resolve() == self.target.resolve():
             self.copied.emit(str(self.target))
             return
-        tmp: Path | None = None
         try:
             total = self.source.stat().st_size
-            fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=self.target.parent)
-            tmp = Path(name)
-            with os.fdopen(fd, "wb") as out, open(self.source, "rb") as src:
-                done = 0
-                while chunk := src.read(COPY_CHUNK):
-                    if self.stop_requested:
-                        raise StudioError("Saving the model was cancelled; nothing was written.")
-                    out.write(chunk)
-                    done += len(chunk)
-                    self.progressed.emit(Progress(done, total, "bytes"))
-            os.replace(tmp, self.target)
+
+            def copy(out) -> None:
+                with open(self.source, "rb") as src:
+                    done = 0
+                    while chunk := src.read(COPY_CHUNK):
+                        if self.stop_requested:
+                            raise StudioError("Saving the model was cancelled; nothing was written.")
+                        out.write(chunk)
+                        done += len(chunk)
+                        self.progressed.emit(Progress(done, total, "bytes"))
+
+            atomic_write(self.target, copy)
         except OSError as e:
             raise StudioError(
                 f"The model could not be saved to {self.target} ({e.strerror or e}); choose another folder."
             ) from None
-        finally:
-            if tmp is not None and tmp.exists():
-                tmp.unlink()
         self.copied.emit(str(self.target))
