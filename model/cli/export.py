@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 
 from model.cli.common import add_json_flag, print_json
+from model.export.table import EXPORT_FORMATS, get_format
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="export a fine-tuned bundle to ONNX or TorchScript",
                        description="Export a bundle to a file that runs without this app, and verify it.")
     p.add_argument("bundle", metavar="BUNDLE", help="a model bundle (model.pt) from `train`")
-    p.add_argument("--format", required=True, choices=["onnx", "torchscript"], help="file format")
+    p.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="file format")
     p.add_argument("--out", required=True, metavar="FILE", help="where to write the exported model")
     add_json_flag(p, "the export report")
     p.set_defaults(run=run)
@@ -25,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
         print_json({"path": str(report.path), "format": report.format,
                     "max_abs_diff": report.max_abs_diff, "metadata": report.metadata})
     else:
-        runtime = "ONNX Runtime" if report.format == "onnx" else "TorchScript"
+        runtime = get_format(report.format).runtime
         print(f"wrote {report.path} ({report.format}); checked in {runtime}: "
               f"max probability difference {report.max_abs_diff:.2e}")
     return 0

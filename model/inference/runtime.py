@@ -167,13 +167,13 @@ class OnnxRunner:
     @classmethod
     def ensure_graph(cls, model: nn.Module, image_size: int, cache: Path | None = None) -> Path:
         """Path of the cached graph for ``model``; exported first if it is not there yet."""
-        from model.export.formats import write_onnx
+        from model.export import onnx as onnx_format
 
         path = cls.graph_path(model, image_size, cache)
         with cls._export_lock:
             if not path.is_file():
                 log.info("exporting ONNX graph to %s", path)
-                write_onnx(model, path, image_size, {"producer": "EfficientNet Studio cache"})
+                onnx_format.write(model, path, image_size, {"producer": "EfficientNet Studio cache"})
         return path
 
     def __call__(self, batch: torch.Tensor) -> np.ndarray:
