@@ -1,1 +1,1 @@
-"""Classifying images fast: the Predictor, its runtimes (ONNX Runtime, torch) and their caches, the ordered thread pool and the per-variant benchmark."""
+"""Classifying images fast: the Predictor, its runtimes (ONNX Runtime, torch) and their caches, building a ready Predictor with its graph exported out of process (``loading``), the ordered thread pool and the per-variant benchmark."""
