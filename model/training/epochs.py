@@ -118,7 +118,7 @@ class ModeData:
             loss_sum, correct, count = loss_sum + step_loss, correct + step_correct, count + step_count
             seen += n
             step += 1
-            if count and step_events.ready(force=seen >= total):
+            if count and step_events.ready(seen, total):
                 now = time.perf_counter()
                 loss, acc = float(loss_sum) / count, float(correct) / count
                 yield StepMetrics(epoch, step, max(steps, step), loss, acc, t.schedule.lr, seen / max(now - started, 1e-9))
@@ -184,7 +184,7 @@ class FullModeData(ModeData):
                 done += 1
                 if reason is not None:
                     yield from self.report_failures([(i, reason)], ds.samples, active)
-                if progress.ready(force=done == total):
+                if progress.ready(done, total):
                     yield PreparingImages(done, total)
                 yield from self.pause_point(0, 0)
                 if self.control.stopped:
@@ -290,7 +290,7 @@ class HeadModeData(ModeData):
             if rows:
                 self.store.put(b.indices.tolist(), torch.cat(rows))
             done += len(b) + len(b.failed)
-            if progress.ready(force=done == len(dataset)):
+            if progress.ready(done, len(dataset)):
                 yield FeatureCaching(done, len(dataset))
 
     def train_epoch(self, epoch: int):

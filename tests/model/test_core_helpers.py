@@ -40,11 +40,14 @@ def test_atomic_path_hands_out_a_path_beside_the_target(tmp_path):
     assert target.read_bytes() == b"w" and not tmp.exists()
 
 
-def test_throttle_lets_through_the_first_the_forced_and_one_per_interval():
+def test_throttle_lets_through_the_first_the_last_and_one_per_interval():
     now = [0.0]
     throttle = Throttle(0.1, clock=lambda: now[0])
     passed = []
     for step in range(10):
         now[0] = step * 0.03  # 0, 0.03, … 0.27
-        passed.append(throttle.ready(force=step == 9))
+        passed.append(throttle.ready(step + 1, 10))
     assert passed == [True, False, False, False, True, False, False, False, True, True]
+    assert not throttle.ready(3, None)  # an unknown total never counts as the last report
+    throttle.reset()
+    assert throttle.ready(4, 10)
