@@ -113,6 +113,18 @@ class Variant:
         return self.resolution / BASE_RESOLUTION
 
     @property
+    def phi_depth(self) -> float:
+        return math.log(self.depth_mult) / math.log(ALPHA)
+
+    @property
+    def phi_width(self) -> float:
+        return math.log(self.width_mult) / math.log(BETA)
+
+    @property
+    def phi_resolution(self) -> float:
+        return math.log(self.resolution_mult) / math.log(GAMMA)
+
+    @property
     def phi(self) -> float:
         """Least-squares φ for log(d, w, r) ≈ φ·log(α, β, γ)."""
         logs = (math.log(ALPHA), math.log(BETA), math.log(GAMMA))
