@@ -10,6 +10,11 @@ destination as it was.
 ``atomic_write`` hands the writer an open file; ``atomic_path`` hands it a path,
 for writers that only take a file name (ONNX export, downloads with their own
 streaming).
+
+The temporary file gets the permissions an ordinary ``open()`` would give
+(0666 less the umask), not mkstemp's private 0600, so a run folder shared with
+a group stays readable by it. A write that fails (disk full, read-only file
+system, permission) becomes a ``WriteError`` naming the file and the cause.
 """
 
 from __future__ import annotations
@@ -20,21 +25,51 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
+from model.core.faults import WriteError, is_write_failure
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where the OS allows (Linux /proc)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere the only way to read it is to set it (and put it back at once)
+    os.umask(mask)
+    return mask
+
+
+def temp_file_next_to(path: Path) -> tuple[int, Path]:
+    """(open fd, path) of a new hidden temporary file beside ``path``, with umask permissions."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        raise WriteError(path, e) from None
+    try:
+        os.fchmod(fd, 0o666 & ~current_umask())
+    except (OSError, AttributeError):  # no fchmod (Windows): the default is fine there
+        pass
+    return fd, Path(tmp)
+
 
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """A temporary path next to ``path``: write it inside the block; on success it replaces ``path``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = temp_file_next_to(path)
     os.close(fd)
-    tmp = Path(name)
     try:
         yield tmp
         _fsync(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         tmp.unlink(missing_ok=True)
+        if is_write_failure(e) and not isinstance(e, WriteError):
+            raise WriteError(path, e) from None
         raise
 
 
@@ -60,4 +95,4 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-__all__ = ["atomic_path", "atomic_write", "atomic_write_text"]
+__all__ = ["atomic_path", "atomic_write", "atomic_write_text", "current_umask", "temp_file_next_to"]

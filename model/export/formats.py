@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from model.core.json_text import json_text
 from model.core.variants import Preprocessing
 from model.export.table import ExportError, get_format
 
@@ -39,7 +40,7 @@ def export_metadata(variant: str, class_names: list[str], prep: Preprocessing) -
     return {
         "producer": "EfficientNet Studio",
         "variant": variant,
-        "class_names": json.dumps(list(class_names), ensure_ascii=False),
+        "class_names": json_text(list(class_names)),  # valid UTF-8 even for undecodable folder names
         "input_size": str(prep.crop_size),
         "resize_size": str(prep.resize_size),
         "interpolation": prep.interpolation,

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from model.core.atomic import atomic_path
+from model.core.errors import StudioError
 from model.export.table import ExportError
 
 METADATA_FILE = "metadata.json"
@@ -31,6 +32,8 @@ def write(model: nn.Module, path: str | os.PathLike, image_size: int, metadata: 
             traced = torch.jit.trace(model, torch.zeros(1, 3, image_size, image_size))
             torch.jit.save(traced, str(tmp), _extra_files={METADATA_FILE: json.dumps(metadata)})
     except Exception as e:
+        if isinstance(e, StudioError):  # a failed write (disk full, permission) says so itself
+            raise
         raise ExportError(f"TorchScript export failed: {e}") from e
     return path
 
