@@ -1,31 +1,40 @@
 """Writing files so that a crash mid-write never leaves a broken one.
 
 Every file the backend writes for the user (bundles, checkpoints, metrics,
-evaluations, exports, downloaded weights) goes to a temporary file in the same
-folder, is flushed and fsynced, and only then renamed over the destination:
-readers see the old file or the new one, never half of one. A failure, or a
-cancel raised by the writer, removes the temporary file and leaves the
-destination as it was.
-
-``atomic_write`` hands the writer an open file; ``atomic_path`` hands it a path,
-for writers that only take a file name (ONNX export, downloads with their own
-streaming).
+evaluations, exports, downloaded weights) goes to a temporary file in the same folder, is flushed
+and fsynced, and only then renamed over the destination: readers see the old
+file or the new one, never half of one. A failure, or a cancel raised by the
+writer, removes the temporary file and leaves the destination as it was.
+``atomic_write`` hands the writer an open file; ``atomic_path`` hands it a path.
 
 The temporary file gets the permissions an ordinary ``open()`` would give
 (0666 less the umask), not mkstemp's private 0600, so a run folder shared with
 a group stays readable by it. A write that fails (disk full, read-only file
 system, permission) becomes a ``WriteError`` naming the file and the cause.
+
+A process killed mid-write leaves its temporary behind (``.last.pt.<pid>-<random>.tmp``,
+as large as the checkpoint). The next write of the same target removes such
+leftovers first, but never one a live process may still be writing: the name
+carries the writer's pid, and the writer holds an OS lock on the file while
+it writes (``model.core.file_lock``).
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
 from model.core.faults import WriteError, is_write_failure
+from model.core.file_lock import is_locked_by_another, try_lock
+from model.core.interrupts import uninterruptible
+
+# A temporary whose name carries no pid (written by an older version) is stale after this long.
+UNNAMED_TEMP_STALE_SECONDS = 600
 
 
 def current_umask() -> int:
@@ -42,28 +51,79 @@ def current_umask() -> int:
     return mask
 
 
+def _process_alive(pid: int) -> bool:
+    if os.name == "nt":
+        return True  # os.kill would end it there; Windows temporaries are left to the age rule
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, owned by someone else
+    return True
+
+
+def _is_stale(tmp: Path, target: Path) -> bool:
+    middle = tmp.name[len(target.name) + 2 : -len(".tmp")]
+    pid_text = middle.split("-", 1)[0]
+    try:
+        if pid_text.isdigit() and "-" in middle:
+            if _process_alive(int(pid_text)):
+                return False
+        elif time.time() - tmp.stat().st_mtime < UNNAMED_TEMP_STALE_SECONDS:
+            return False
+    except OSError:
+        return False  # gone already
+    return not is_locked_by_another(tmp)
+
+
+def remove_stale_temporaries(target: Path) -> list[Path]:
+    """Remove what killed writes of ``target`` left behind (never a live writer's file); returns them."""
+    removed = []
+    try:
+        candidates = list(target.parent.glob(f".{glob.escape(target.name)}.*.tmp"))
+    except OSError:
+        return removed
+    for tmp in candidates:
+        if _is_stale(tmp, target):
+            try:
+                tmp.unlink()
+            except OSError:
+                continue
+            removed.append(tmp)
+    return removed
+
+
 def temp_file_next_to(path: Path) -> tuple[int, Path]:
-    """(open fd, path) of a new hidden temporary file beside ``path``, with umask permissions."""
+    """(open fd, path) of a new hidden temporary file beside ``path``, with umask permissions.
+
+    Stale temporaries of ``path`` are removed first; the new one is locked while ``fd`` is open."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        remove_stale_temporaries(path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}-", suffix=".tmp", dir=path.parent)
     except OSError as e:
         raise WriteError(path, e) from None
     try:
         os.fchmod(fd, 0o666 & ~current_umask())
     except (OSError, AttributeError):  # no fchmod (Windows): the default is fine there
         pass
+    try_lock(fd)  # best effort: a file system without locks still has the pid in the name
     return fd, Path(tmp)
 
 
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """A temporary path next to ``path``: write it inside the block; on success it replaces ``path``."""
+    """A temporary path next to ``path``: write it inside the block; on success it replaces ``path``.
+
+    For writers that only take a file name (ONNX export, downloads that stream themselves)."""
     path = Path(path)
-    fd, tmp = temp_file_next_to(path)
-    os.close(fd)
+    fd, tmp = temp_file_next_to(path)  # kept open (and locked) while the writer writes
     try:
-        yield tmp
+        try:
+            yield tmp
+        finally:
+            os.close(fd)  # before the rename: Windows renames no open file
         _fsync(tmp)
         os.replace(tmp, path)
     except BaseException as e:
@@ -74,12 +134,22 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[IO], None], binary: bool = True) -> Path:
-    """Call ``write(file)`` on a temporary file next to ``path``, then rename it over ``path``."""
+    """Call ``write(file)`` on a temporary file next to ``path``, then rename it over ``path``.
+
+    A Ctrl-C that arrives meanwhile waits for the rename (``model.core.interrupts``)."""
     path = Path(path)
     mode = {"mode": "wb"} if binary else {"mode": "w", "encoding": "utf-8", "newline": ""}
-    with atomic_path(path) as tmp, open(tmp, **mode) as f:
+    with uninterruptible(), atomic_path(path) as tmp, open(tmp, **mode) as f:
         write(f)
     return path
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDWR)  # by name: the writer may have replaced the file; Windows fsyncs only a writable fd
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def atomic_write_text(text: str, path: str | os.PathLike) -> Path:
@@ -87,12 +157,6 @@ def atomic_write_text(text: str, path: str | os.PathLike) -> Path:
     return atomic_write(path, lambda f: f.write(text), binary=False)
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDWR)  # Windows fsyncs only a writable descriptor
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-__all__ = ["atomic_path", "atomic_write", "atomic_write_text", "current_umask", "temp_file_next_to"]
+__all__ = [
+    "atomic_path", "atomic_write", "atomic_write_text", "current_umask", "remove_stale_temporaries", "temp_file_next_to",
+]
