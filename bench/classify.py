@@ -116,7 +116,7 @@ class OpenVinoPipeline:
     def __init__(self, model: torch.nn.Module, tf, size: int, folder: Path) -> None:
         import openvino as ov
 
-        from model.export.formats import write_onnx
+        from model.export.onnx import write as write_onnx
 
         onnx = write_onnx(model, folder / "expert.onnx", size, {})
         core = ov.Core()

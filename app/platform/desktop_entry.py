@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.platform.resources import APP_ID, DESKTOP_FILE, ICON_SIZES, ICON_SVG, icon_png
+from model.core.atomic import atomic_path
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 
@@ -93,10 +94,9 @@ def install(root: Path | None = None) -> InstallReport:
             report.icons.append(target)
     desktop.parent.mkdir(parents=True, exist_ok=True)
     text = render_entry(DESKTOP_FILE.read_text(encoding="utf-8"), command)
-    tmp = desktop.with_suffix(".desktop.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.chmod(0o755)  # some file managers only launch entries marked executable
-    tmp.replace(desktop)
+    with atomic_path(desktop) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.chmod(0o755)  # some file managers only launch entries marked executable
     _refresh_caches(root)
     return report
 

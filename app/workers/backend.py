@@ -67,7 +67,7 @@ class PredictorLoader(Worker):
         self.runtime = runtime
 
     def work(self) -> None:
-        from app.predictor_loading import load_predictor
+        from model.inference.loading import load_predictor
         from model.nets.device import describe_device
         from model.nets.weights import is_imagenet_cached
 

@@ -13,34 +13,16 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from model.core.errors import StudioError
+from model.core.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
-PROGRESS_INTERVAL_S = 0.1  # at most ~10 progress signals per second
-
-
-class ProgressThrottle:
-    """Says when a progress report is worth sending: the first, the last, and then at most ~10 a second."""
-
-    def __init__(self, interval_s: float = PROGRESS_INTERVAL_S) -> None:
-        self.interval_s = interval_s
-        self._last = None
-
-    def ready(self, done: int, total: int | None) -> bool:
-        now = time.monotonic()
-        if self._last is None or (total and done >= total) or now - self._last >= self.interval_s:
-            self._last = now
-            return True
-        return False
-
-    def reset(self) -> None:
-        """Let the next report through (say, the first one after a result)."""
-        self._last = None
+# The core's throttle, at its default pace of about ten reports a second: the first and the last always pass.
+ProgressThrottle = Throttle
 
 
 class Worker(QObject):

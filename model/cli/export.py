@@ -9,9 +9,7 @@ from pathlib import Path
 
 from model.cli.common import ProgressBar, add_json_flag, print_json
 from model.core.errors import StudioError
-
-RUNTIME_NAMES = {"onnx": "ONNX Runtime", "torchscript": "TorchScript", "openvino": "OpenVINO"}
-SUFFIX = {"onnx": "onnx", "torchscript": "pt", "openvino": "xml"}
+from model.export.table import EXPORT_FORMATS, get_format
 
 
 def _export_bytes(bundle: str) -> int:
@@ -28,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        "--int8 quantises an OpenVINO IR on the bundle's own training images and shows the "
                        "validation accuracy before and after.")
     p.add_argument("bundle", metavar="BUNDLE", help="a model bundle (model.pt) from `train`")
-    p.add_argument("--format", required=True, choices=["onnx", "torchscript", "openvino"], help="file format")
+    p.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="file format")
     p.add_argument("--int8", action="store_true",
                    help="OpenVINO only: quantise to INT8 with NNCF, calibrated on ~300 training images")
     p.add_argument("--data", metavar="FOLDER", default=None,
@@ -47,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         args.usage_error("--data is for --int8 (the images to calibrate on)")
     out = Path(args.out)
     if out.is_dir():
-        raise StudioError(f"--out {out} is a folder; give the file name to write, e.g. {out / ('model.' + SUFFIX[args.format])}.")
+        raise StudioError(f"--out {out} is a folder; give the file name to write, e.g. {out / ('model' + get_format(args.format).suffix)}.")
     check_output_folder(out.parent, _export_bytes(args.bundle))
     if args.int8:
         return run_int8(args)
@@ -58,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
         print_json({"path": str(report.path), "format": report.format,
                     "max_abs_diff": report.max_abs_diff, "metadata": report.metadata})
     else:
-        print(f"wrote {report.path} ({report.format}); checked in {RUNTIME_NAMES[report.format]}: "
+        runtime = get_format(report.format).runtime
+        print(f"wrote {report.path} ({report.format}); checked in {runtime}: "
               f"max probability difference {report.max_abs_diff:.2e}")
     return 0
 

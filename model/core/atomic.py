@@ -1,9 +1,11 @@
 """Writing files so that a crash mid-write never leaves a broken one.
 
 Every file the backend writes for the user (bundles, checkpoints, metrics,
-evaluations, exports) goes to a temporary file in the same folder, is flushed
+evaluations, exports, downloaded weights) goes to a temporary file in the same folder, is flushed
 and fsynced, and only then renamed over the destination: readers see the old
-file or the new one, never half of one.
+file or the new one, never half of one. A failure, or a cancel raised by the
+writer, removes the temporary file and leaves the destination as it was.
+``atomic_write`` hands the writer an open file; ``atomic_path`` hands it a path.
 
 The temporary file gets the permissions an ordinary ``open()`` would give
 (0666 less the umask), not mkstemp's private 0600, so a run folder shared with
@@ -23,8 +25,9 @@ import glob
 import os
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO, Callable, Iterator
 
 from model.core.faults import WriteError, is_write_failure
 from model.core.file_lock import is_locked_by_another, try_lock
@@ -109,29 +112,51 @@ def temp_file_next_to(path: Path) -> tuple[int, Path]:
     return fd, Path(tmp)
 
 
+@contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """A temporary path next to ``path``: write it inside the block; on success it replaces ``path``.
+
+    For writers that only take a file name (ONNX export, downloads that stream themselves)."""
+    path = Path(path)
+    fd, tmp = temp_file_next_to(path)  # kept open (and locked) while the writer writes
+    try:
+        try:
+            yield tmp
+        finally:
+            os.close(fd)  # before the rename: Windows renames no open file
+        _fsync(tmp)
+        os.replace(tmp, path)
+    except BaseException as e:
+        tmp.unlink(missing_ok=True)
+        if is_write_failure(e) and not isinstance(e, WriteError):
+            raise WriteError(path, e) from None
+        raise
+
+
 def atomic_write(path: str | os.PathLike, write: Callable[[IO], None], binary: bool = True) -> Path:
     """Call ``write(file)`` on a temporary file next to ``path``, then rename it over ``path``.
 
     A Ctrl-C that arrives meanwhile waits for the rename (``model.core.interrupts``)."""
-    with uninterruptible():
-        return _write_then_rename(Path(path), write, binary)
-
-
-def _write_then_rename(path: Path, write: Callable[[IO], None], binary: bool) -> Path:
-    fd, tmp = temp_file_next_to(path)
-    try:
-        mode = {"mode": "wb"} if binary else {"mode": "w", "encoding": "utf-8", "newline": ""}
-        with os.fdopen(fd, **mode) as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if is_write_failure(e):
-            raise WriteError(path, e) from None
-        raise
+    path = Path(path)
+    mode = {"mode": "wb"} if binary else {"mode": "w", "encoding": "utf-8", "newline": ""}
+    with uninterruptible(), atomic_path(path) as tmp, open(tmp, **mode) as f:
+        write(f)
     return path
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDWR)  # by name: the writer may have replaced the file; Windows fsyncs only a writable fd
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_text(text: str, path: str | os.PathLike) -> Path:
+    """Write a UTF-8 text file atomically."""
+    return atomic_write(path, lambda f: f.write(text), binary=False)
+
+
+__all__ = [
+    "atomic_path", "atomic_write", "atomic_write_text", "current_umask", "remove_stale_temporaries", "temp_file_next_to",
+]

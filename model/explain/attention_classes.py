@@ -113,13 +113,13 @@ class ClassComparison:
 
 
 def _class_folders(root: Path) -> list[tuple[str, list[Path]]]:
-    from model.imaging.images import iter_image_files
+    """(class name, images) per class with images, found as training finds them (train/ and val/ included)."""
+    from model.training.data import find_class_folders
 
     if not root.is_dir():
         raise DatasetError(f"{root}: not a folder; give a folder with one sub-folder of images per class.")
-    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    found = [(p.name, list(iter_image_files([p]))) for p in folders]
-    found = [(name, files) for name, files in found if files]
+    # Unreadable files are found (and reported) when each image is decoded, not in a header pass first.
+    found = [(name, files) for name, files in find_class_folders(root, verify=False).all_classes().items() if files]
     if len(found) < 2:
         raise DatasetError(
             f"{root}: found {len(found)} class sub-folder(s) with images; comparing classes needs at least two."

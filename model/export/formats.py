@@ -1,53 +1,28 @@
-"""Taking models out of the app: ONNX, TorchScript and OpenVINO IR files that run without it.
+"""Taking models out of the app: ONNX and TorchScript files that run without it.
 
 An exported file carries what someone else needs to use it: the class names,
 the input size, the mean/std and resize recipe, and the variant. Every export
-is verified straight away by running the file (ONNX Runtime, TorchScript or OpenVINO)
-against the torch model on a few inputs and reporting the largest difference.
-Files are written to a temporary name and renamed, so a failed export never
-leaves a half-written file where the user asked for one.
+is verified straight away by running the file with its own runtime (ONNX
+Runtime, or TorchScript) against the torch model on a few inputs and reporting
+the largest difference. Files are written to a temporary name and renamed, so a
+failed export never leaves a half-written file where the user asked for one.
+The formats themselves are the records of ``model.export.table``.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import threading
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
 from torch import nn
 
-from model.core.atomic import temp_file_next_to
-from model.core.errors import StudioError
-from model.core.faults import WriteError, is_write_failure
 from model.core.json_text import json_text
 from model.core.variants import Preprocessing
-
-# torch.onnx.export keeps global state: two exports at once (a model loading while an INT8 export
-# runs, say) fail with "GLOBALS.in_onnx_export must be False". Every export takes its turn.
-_ONNX_EXPORT_LOCK = threading.Lock()
-EXPORT_FORMATS = ("onnx", "torchscript", "openvino")
-# Formats whose code lives in a module of its own register their writer and their runner here
-# (model/export/openvino_ir.py: "openvino"; the package's __init__ imports it).
-REGISTERED: dict[str, tuple[Callable, Callable[[str | os.PathLike, np.ndarray], np.ndarray]]] = {}
-
-
-def register_format(name: str, writer: Callable, run_file: Callable[[str | os.PathLike, np.ndarray], np.ndarray]) -> None:
-    """Add a format: ``writer(model, path, image_size, metadata) -> Path`` and ``run_file(path, inputs) -> logits``."""
-    REGISTERED[name] = (writer, run_file)
-ONNX_OPSET = 17
-INPUT_NAME = "image"
-OUTPUT_NAME = "logits"
-TORCHSCRIPT_METADATA = "metadata.json"
-
-
-class ExportError(StudioError):
-    """The model could not be exported or the exported file does not match the model."""
+from model.export.table import ExportError, get_format
 
 
 @dataclass(frozen=True)
@@ -75,86 +50,6 @@ def export_metadata(variant: str, class_names: list[str], prep: Preprocessing) -
     }
 
 
-def _temp_next_to(path: Path) -> Path:
-    fd, tmp = temp_file_next_to(path)  # umask permissions, like any file the user saves
-    os.close(fd)
-    return tmp
-
-
-def write_onnx(model: nn.Module, path: str | os.PathLike, image_size: int, metadata: dict[str, str]) -> Path:
-    """Export ``model`` to ONNX with a dynamic batch axis and ``metadata`` in metadata_props."""
-    import onnx
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    model = model.eval().cpu()
-    dummy = torch.zeros(1, 3, image_size, image_size)
-    tmp = _temp_next_to(path)
-    try:
-        # no_grad: tracing with autograd on keeps every activation for a backward
-        # pass that never comes (B7 at 600 px: 5.6 GB peak and 10 s, against 2.0 GB and 4 s).
-        with _ONNX_EXPORT_LOCK, warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")  # the TorchScript-based exporter is chatty
-            # dynamo=False: the TorchScript-based exporter needs no onnxscript and
-            # handles EfficientNet in well under a second.
-            torch.onnx.export(
-                model, (dummy,), str(tmp), dynamo=False, opset_version=ONNX_OPSET,
-                input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
-                dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
-            )
-        proto = onnx.load(str(tmp))
-        del proto.metadata_props[:]
-        for key, value in metadata.items():
-            entry = proto.metadata_props.add()
-            entry.key, entry.value = key, str(value)
-        onnx.save(proto, str(tmp))
-        os.replace(tmp, path)
-    except Exception as e:
-        tmp.unlink(missing_ok=True)
-        if isinstance(e, StudioError):
-            raise
-        if is_write_failure(e):
-            raise WriteError(path, e) from None
-        raise ExportError(f"ONNX export failed: {e}") from e
-    return path
-
-
-def read_onnx_metadata(path: str | os.PathLike) -> dict[str, str]:
-    """The metadata_props of an ONNX file as a dict."""
-    import onnx
-
-    proto = onnx.load(str(path), load_external_data=False)
-    return {p.key: p.value for p in proto.metadata_props}
-
-
-def write_torchscript(model: nn.Module, path: str | os.PathLike, image_size: int, metadata: dict[str, str]) -> Path:
-    """Trace ``model`` to TorchScript; the metadata travels as an extra file in the archive."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    model = model.eval().cpu()
-    tmp = _temp_next_to(path)
-    try:
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            traced = torch.jit.trace(model, torch.zeros(1, 3, image_size, image_size))
-            torch.jit.save(traced, str(tmp), _extra_files={TORCHSCRIPT_METADATA: json.dumps(metadata)})
-        os.replace(tmp, path)
-    except Exception as e:
-        tmp.unlink(missing_ok=True)
-        if is_write_failure(e):
-            raise WriteError(path, e) from None
-        raise ExportError(f"TorchScript export failed: {e}") from e
-    return path
-
-
-def read_torchscript_metadata(path: str | os.PathLike) -> dict[str, str]:
-    extra = {TORCHSCRIPT_METADATA: ""}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # torch.jit is deprecated but still the format users ask for
-        torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
-    return json.loads(extra[TORCHSCRIPT_METADATA] or "{}")
-
-
 def _softmax(x: np.ndarray) -> np.ndarray:
     e = np.exp(x - x.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
@@ -166,26 +61,12 @@ def check_inputs(image_size: int, count: int = 3, seed: int = 0) -> torch.Tensor
     return torch.randn(count, 3, image_size, image_size, generator=g)
 
 
-def exported_logits(path: str | os.PathLike, fmt: str, inputs: torch.Tensor) -> np.ndarray:
-    """Run an exported file on ``inputs`` with its own runtime."""
-    if fmt == "onnx":
-        import onnxruntime as ort
-
-        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        return session.run([OUTPUT_NAME], {INPUT_NAME: inputs.numpy()})[0]
-    if fmt in REGISTERED:
-        return REGISTERED[fmt][1](path, inputs.numpy())
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        return torch.jit.load(str(path), map_location="cpu")(inputs).numpy()
-
-
 def verify_export(path: str | os.PathLike, fmt: str, model: nn.Module, image_size: int) -> float:
     """Largest absolute difference of softmax probabilities between the file and ``model``."""
     inputs = check_inputs(image_size)
     with torch.no_grad():
         reference = model.eval().cpu()(inputs).numpy()
-    got = exported_logits(path, fmt, inputs)
+    got = get_format(fmt).logits(path, inputs)
     if got.shape != reference.shape:
         raise ExportError(f"The exported model gives outputs of shape {got.shape}, expected {reference.shape}.")
     return float(np.abs(_softmax(got) - _softmax(reference)).max())
@@ -202,26 +83,20 @@ def export_model(
     tolerance: float = 1e-3,
 ) -> ExportReport:
     """Export ``model`` as ``fmt`` to ``out`` and verify it; a mismatch above ``tolerance`` is an error."""
-    fmt = fmt.lower()
-    if fmt not in EXPORT_FORMATS:
-        raise ExportError(f"Unknown export format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}.")
+    kind = get_format(fmt)
     meta = export_metadata(variant, class_names, preprocessing)
-    if fmt in REGISTERED:
-        writer = REGISTERED[fmt][0]
-    else:
-        writer = write_onnx if fmt == "onnx" else write_torchscript
-    path = writer(model, out, preprocessing.crop_size, meta)
-    diff = verify_export(path, fmt, model, preprocessing.crop_size)
+    path = kind.write(model, out, preprocessing.crop_size, meta)
+    diff = verify_export(path, kind.name, model, preprocessing.crop_size)
     if not diff <= tolerance:
         raise ExportError(
-            f"The exported {fmt} file disagrees with the model (max probability difference {diff:.2e}); "
+            f"The exported {kind.name} file disagrees with the model (max probability difference {diff:.2e}); "
             f"it was written to {path} but should not be trusted."
         )
-    return ExportReport(path=Path(path), format=fmt, max_abs_diff=diff, metadata=meta)
+    return ExportReport(path=Path(path), format=kind.name, max_abs_diff=diff, metadata=meta)
 
 
 def export_bundle(bundle_path: str | os.PathLike, fmt: str, out: str | os.PathLike) -> ExportReport:
-    """Export a fine-tuned bundle (``model.pt``) to ONNX, TorchScript or OpenVINO IR (fp32; INT8: ``model.export.int8``)."""
+    """Export a fine-tuned bundle (``model.pt``) to ONNX or TorchScript."""
     from model.nets.bundle import load_bundle
 
     bundle = load_bundle(bundle_path)  # validates, including bundles from older versions
@@ -229,3 +104,6 @@ def export_bundle(bundle_path: str | os.PathLike, fmt: str, out: str | os.PathLi
         bundle.build_model(), fmt, out,
         variant=bundle.variant, class_names=bundle.class_names, preprocessing=bundle.preprocessing,
     )
+
+
+__all__ = ["ExportError", "ExportReport", "check_inputs", "export_bundle", "export_metadata", "export_model", "verify_export"]

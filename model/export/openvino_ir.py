@@ -23,7 +23,8 @@ import numpy as np
 from torch import nn
 
 from model.core.errors import StudioError
-from model.export.formats import ExportError, register_format, write_onnx
+from model.export.onnx import write as write_onnx
+from model.export.table import ExportError
 
 RT_SECTION = "efficientnet_studio"
 CALIBRATION_IMAGES = 300
@@ -107,8 +108,11 @@ class IrRunner:
         return np.array(self.request.infer({0: np.ascontiguousarray(inputs, dtype=np.float32)})[0], copy=True)
 
 
-def _run_file(path: str | os.PathLike, inputs: np.ndarray) -> np.ndarray:
-    return IrRunner(path)(inputs)
+# The three calls every format's module has (model.export.table).
+write = write_openvino
+read_metadata = read_openvino_metadata
 
 
-register_format("openvino", write_openvino, _run_file)
+def logits(path: str | os.PathLike, inputs) -> np.ndarray:
+    """Run the IR on ``inputs`` (a torch tensor) with OpenVINO on the CPU."""
+    return IrRunner(path)(inputs.numpy())

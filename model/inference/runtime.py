@@ -179,7 +179,7 @@ class OnnxRunner:
     @classmethod
     def ensure_graph(cls, model: nn.Module, image_size: int, cache: Path | None = None) -> Path:
         """Path of the cached graph for ``model``; exported first if it is not there yet."""
-        from model.export.formats import write_onnx
+        from model.export import onnx as onnx_format
 
         path = cls.graph_path(model, image_size, cache)
         with cls._export_lock:
@@ -187,7 +187,7 @@ class OnnxRunner:
                 graph_cache.touch(path)
             else:
                 log.info("exporting ONNX graph to %s", path)
-                write_onnx(model, path, image_size, {"producer": "EfficientNet Studio cache"})
+                onnx_format.write(model, path, image_size, {"producer": "EfficientNet Studio cache"})
                 graph_cache.prune(path.parent, keep=path)
         return path
 

@@ -56,14 +56,6 @@ def set_backbone_trainable(model: nn.Module, trainable: bool) -> None:
         p.requires_grad_(trainable)
 
 
-def backbone_parameters(model: nn.Module) -> list[nn.Parameter]:
-    return list(model.features.parameters())
-
-
-def head_parameters(model: nn.Module) -> list[nn.Parameter]:
-    return list(model.classifier.parameters())
-
-
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
@@ -71,12 +63,6 @@ def count_parameters(model: nn.Module) -> int:
 def feature_dim(model: nn.Module) -> int:
     """Width of the pooled feature vector the head sees (1280 for B0)."""
     return classifier_linear(model).in_features
-
-
-@torch.no_grad()
-def pooled_features(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Backbone → global average pool → flatten: the input of the classifier head."""
-    return torch.flatten(model.avgpool(model.features(x)), 1)
 
 
 def build_empty_model(variant: str | Variant, num_classes: int = 1000) -> nn.Module:

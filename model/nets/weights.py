@@ -26,6 +26,7 @@ from urllib.parse import urlparse
 
 import torch
 
+from model.core.atomic import atomic_path
 from model.nets.bundle import bundle_from_dict, is_bundle_dict, read_torch_file
 from model.core.errors import DownloadCancelled, StudioError, WeightsError, WeightsOfflineError
 from model.core.variants import Preprocessing, Variant, get_variant
@@ -100,23 +101,21 @@ def download_imagenet(
         return dest
     url = url or imagenet_url(v)
     expected = hash_prefix_of(os.path.basename(urlparse(url).path)) or hash_prefix_of(dest.name)
-    partial = dest.with_name(dest.name + ".partial")
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise WeightsError(f"Cannot create the weights cache folder {dest.parent} ({e.strerror or e}).") from None
     try:
-        digest = _fetch(url, partial, v, progress, cancel)
-        if expected and not digest.startswith(expected):
-            raise WeightsError(
-                f"The downloaded weights for {v.title} are corrupt (SHA-256 {digest[:8]}… does not match "
-                f"{expected}) and were discarded; try again, or {_WHAT_TO_DO}."
-            )
-        os.replace(partial, dest)
-    finally:
-        # Cancelled, corrupt or failed: never leave a half file in the cache.
-        if partial.exists():
-            partial.unlink()
+        # Cancelled, corrupt or failed: the temporary file goes, and no half file is left in the cache.
+        with atomic_path(dest) as partial:
+            digest = _fetch(url, partial, v, progress, cancel)
+            if expected and not digest.startswith(expected):
+                raise WeightsError(
+                    f"The downloaded weights for {v.title} are corrupt (SHA-256 {digest[:8]}… does not match "
+                    f"{expected}) and were discarded; try again, or {_WHAT_TO_DO}."
+                )
+    except OSError as e:  # the cache folder refused the temporary file or the rename
+        raise WeightsError(f"Cannot write to the weights cache {dest.parent} ({e.strerror or e}).") from None
     return dest
 
 

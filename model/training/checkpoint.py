@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from model.nets.bundle import Bundle, atomic_torch_save, bundle_from_dict, bundle_to_dict, read_torch_file
-from model.core.atomic import atomic_write
+from model.core.atomic import atomic_write_text
 from model.core.errors import BundleError
 from model.core.events import EpochMetrics
 from model.core.json_text import json_text
@@ -144,11 +144,6 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         raise
     except Exception as e:
         raise BundleError(f"{path}: the checkpoint is incomplete or damaged ({type(e).__name__}: {e}).") from None
-
-
-def atomic_write_text(text: str, path: str | os.PathLike) -> Path:
-    """Write a text file atomically (see ``model.core.atomic``)."""
-    return atomic_write(path, lambda f: f.write(text), binary=False)
 
 
 def write_metrics_csv(history: list[dict[str, Any]], path: str | os.PathLike) -> Path:

@@ -105,6 +105,38 @@ def _scan_classes(folder: Path, skipped: list[tuple[Path, str]], verify: bool) -
     return classes
 
 
+@dataclass
+class ClassFolders:
+    """The class sub-folders found under a dataset folder, before any rule about what is usable."""
+
+    train_dir: Path  # the folder the class sub-folders were found in (``root`` or its ``train/``)
+    classes: dict[str, list[Path]]  # class name → readable images, in folder-name order
+    val_dir: Path | None = None
+    val_classes: dict[str, list[Path]] | None = None
+    skipped: list[tuple[Path, str]] = field(default_factory=list)  # (path, reason)
+
+    def all_classes(self) -> dict[str, list[Path]]:
+        """Training and validation images together, per class name (sorted)."""
+        merged = {name: list(paths) for name, paths in self.classes.items()}
+        for name, paths in (self.val_classes or {}).items():
+            merged.setdefault(name, []).extend(paths)
+        return dict(sorted(merged.items()))
+
+
+def find_class_folders(root: Path, val_dir: str | os.PathLike | None = None, *, verify: bool = True) -> ClassFolders:
+    """Discover the classes of a folder (``root`` is an existing folder): one sub-folder per class, or
+    ``train/`` and ``val/`` folders laid out that way. ``verify`` reads every image header so unreadable
+    files are reported up front instead of at decode time."""
+    train_dir, found_val = _find_layout(root)
+    val_root = Path(val_dir).expanduser() if val_dir is not None else found_val
+    if val_root is not None and not val_root.is_dir():
+        raise DatasetError(f"{val_root}: no such validation folder.")
+    skipped: list[tuple[Path, str]] = []
+    classes = _scan_classes(train_dir, skipped, verify)
+    val_classes = _scan_classes(val_root, skipped, verify) if val_root is not None else None
+    return ClassFolders(train_dir, classes, val_root, val_classes, skipped)
+
+
 def scan_dataset(
     root: str | os.PathLike, val_dir: str | os.PathLike | None = None, *, verify: bool = True, min_classes: int = 2
 ) -> DatasetScan:
@@ -116,13 +148,8 @@ def scan_dataset(
     root = Path(root).expanduser()
     if not root.is_dir():
         raise DatasetError(f"{root}: no such folder; choose a folder with one sub-folder of images per class.")
-    train_dir, found_val = _find_layout(root)
-    val_root = Path(val_dir).expanduser() if val_dir is not None else found_val
-    if val_root is not None and not val_root.is_dir():
-        raise DatasetError(f"{val_root}: no such validation folder.")
-
-    skipped: list[tuple[Path, str]] = []
-    classes = _scan_classes(train_dir, skipped, verify)
+    found = find_class_folders(root, val_dir, verify=verify)
+    train_dir, val_root, classes, skipped = found.train_dir, found.val_dir, found.classes, found.skipped
     loose = [p for p in train_dir.iterdir() if p.is_file() and is_image_file(p)]
     if not any(classes.values()):
         raise DatasetError(
@@ -147,8 +174,8 @@ def scan_dataset(
 
     val_files = None
     warnings: list[str] = []
-    if val_root is not None:
-        val_classes = _scan_classes(val_root, skipped, verify)
+    if found.val_classes is not None:
+        val_classes = found.val_classes
         unknown = [c for c in val_classes if c not in index]
         if unknown:
             raise DatasetError(

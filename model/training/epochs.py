@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from model.training.data import train_transform
 from model.nets.device import cpu_cores
 from model.core.errors import DatasetError
+from model.core.throttle import Throttle
 from model.core.events import BatchSizeReduced, FeatureCaching, Notice, Paused, PreparingImages, Resumed, SkippedFile, StepMetrics
 from model.training.features import PooledBackbone, cache_key, open_store
 from model.training.loaders import (
@@ -110,7 +111,7 @@ class ModeData:
             # An out-of-memory halving on one rank would split its step in two while the others
             # take one: their gradient all-reduces would no longer pair up. Fail clearly instead.
             min_chunk = t.batch_size.value
-        started = last_event = time.perf_counter()
+        started, step_events = time.perf_counter(), Throttle(STEP_EVENT_INTERVAL)
         unchecked: list = []  # (step, loss) not yet checked for NaN
         for x, y, failed in batches:
             yield from failed
@@ -141,10 +142,9 @@ class ModeData:
             seen += n
             step += 1
             unchecked.append((step, step_loss))
-            now = time.perf_counter()
-            if count and (step == 1 or now - last_event >= STEP_EVENT_INTERVAL or seen >= total):
+            if count and step_events.ready(seen, total):
                 check_losses(epoch, unchecked)
-                last_event = now
+                now = time.perf_counter()
                 loss, acc = float(loss_sum) / count, float(correct) / count
                 yield StepMetrics(epoch, step, max(steps, step), loss, acc, t.schedule.lr, seen / max(now - started, 1e-9))
         if count == 0:
@@ -203,15 +203,14 @@ class FullModeData(ModeData):
 
     def prepare(self) -> Iterator[object]:
         budget, done, total = memory_budget_bytes(), 0, len(self.val) + len(self.train)
-        last = 0.0
+        progress = Throttle(PROGRESS_INTERVAL)
         for ds, active in ((self.val, self.val_active), (self.train, self.train_active)):
             used = sum(e.nbytes if hasattr(e, "nbytes") else e.numel() for e in ds.cache.values())
             for i, reason in prepare_cache(ds, budget - used, cpu_cores()):
                 done += 1
                 if reason is not None:
                     yield from self.report_failures([(i, reason)], ds.samples, active)
-                if time.perf_counter() - last >= PROGRESS_INTERVAL or done == total:
-                    last = time.perf_counter()
+                if progress.ready(done, total):
                     yield PreparingImages(done, total)
                 yield from self.pause_point(0, 0)
                 if self.control.stopped:
@@ -311,7 +310,7 @@ class HeadModeData(ModeData):
         dataset = ImageSamples(self.samples, partial(decode_for_eval, prep=t.prep))
         size = BatchSize(2 * t.batch_size.value)  # no gradients: twice the training batch fits
         loader = make_loader(dataset, SubsetSampler(list(range(len(dataset))), False), size.value, t.workers, t.policy.pin_memory)
-        done, last = 0, 0.0
+        done, progress = 0, Throttle(PROGRESS_INTERVAL)
         yield FeatureCaching(0, len(dataset))
         for b in loader:
             yield from self.report_failures(b.failed, self.samples, [])
@@ -322,8 +321,7 @@ class HeadModeData(ModeData):
             if rows:
                 self.store.put(b.indices.tolist(), torch.cat(rows))
             done += len(b) + len(b.failed)
-            if time.perf_counter() - last >= PROGRESS_INTERVAL or done == len(dataset):
-                last = time.perf_counter()
+            if progress.ready(done, len(dataset)):
                 yield FeatureCaching(done, len(dataset))
 
     def train_epoch(self, epoch: int):

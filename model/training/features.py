@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from model.training.checkpoint import atomic_write_text
+from model.core.atomic import atomic_write_text
 
 
 class PooledBackbone(nn.Module):

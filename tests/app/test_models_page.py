@@ -173,7 +173,7 @@ def test_use_as_classifier_switches_in_the_background(qtbot, window, fake_weight
         predictor.classifier.source = f"{choice.weights} weights"
         return predictor
 
-    monkeypatch.setattr("app.predictor_loading.load_predictor", load_predictor)
+    monkeypatch.setattr("model.inference.loading.load_predictor", load_predictor)
     monkeypatch.setattr("model.nets.device.describe_device", lambda d: "CPU · test")
 
     page = window.page("models")

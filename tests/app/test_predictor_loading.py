@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from app.predictor_loading import export_graph_in_child
+from model.inference.loading import export_graph_in_child
 from app.state import ModelChoice
 from model.inference.runtime import OnnxRunner
 from tests.app.test_models_page import load_backend
@@ -25,7 +25,7 @@ def test_a_switch_loads_off_the_ui_thread_and_exports_the_graph_in_a_child_proce
     qtbot, window, image_factory, monkeypatch
 ):
     threads = []
-    real_load = sys.modules["app.predictor_loading"].load_classifier_for
+    real_load = sys.modules["model.inference.loading"].load_classifier_for
 
     def load_classifier_for(choice):
         threads.append(threading.current_thread() is threading.main_thread())
@@ -34,7 +34,7 @@ def test_a_switch_loads_off_the_ui_thread_and_exports_the_graph_in_a_child_proce
     def no_export_here(*args, **kwargs):
         raise AssertionError("the ONNX graph was exported in the app's own process")
 
-    monkeypatch.setattr("app.predictor_loading.load_classifier_for", load_classifier_for)
+    monkeypatch.setattr("model.inference.loading.load_classifier_for", load_classifier_for)
     monkeypatch.setattr("torch.onnx.export", no_export_here)
     load_backend(window, cached=())
     with qtbot.waitSignal(window.session.model_changed, timeout=180_000) as changed:
@@ -78,9 +78,9 @@ def test_an_export_process_that_fails_reports_false(monkeypatch):
     assert export_graph_in_child(ModelChoice("b0", weights="random"), threading.Event()) is False
 
 
-def test_the_export_process_module_loads_no_qt():
-    # The child runs this module; Qt would only slow its start.
-    code = "import sys, app.predictor_loading; print(any(m.startswith('PySide6') for m in sys.modules))"
+def test_the_export_process_module_loads_no_qt_and_no_torch():
+    # The child runs this module; Qt would only slow its start, and torch loads when the work starts.
+    code = "import sys, model.inference.loading; print(any(m.startswith(('PySide6', 'torch')) for m in sys.modules))"
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

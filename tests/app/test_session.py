@@ -48,7 +48,7 @@ def flaky_predict(monkeypatch):
 
     weights = types.ModuleType("model.nets.weights")
     weights.is_imagenet_cached = lambda variant: False
-    monkeypatch.setattr("app.predictor_loading.load_predictor", load_predictor)
+    monkeypatch.setattr("model.inference.loading.load_predictor", load_predictor)
     monkeypatch.setitem(sys.modules, "model.nets.weights", weights)
     monkeypatch.setattr("model.nets.device.describe_device", lambda d: "CPU · test")
     return built
@@ -77,7 +77,7 @@ def test_a_newer_request_wins_over_a_slower_older_one(qtbot, window, monkeypatch
         predictor.classifier.variant = VARIANTS[choice.variant]
         return predictor
 
-    monkeypatch.setattr("app.predictor_loading.load_predictor", load_predictor)
+    monkeypatch.setattr("model.inference.loading.load_predictor", load_predictor)
     monkeypatch.setitem(sys.modules, "model.nets.weights", types.SimpleNamespace(is_imagenet_cached=lambda v: True))
     monkeypatch.setattr("model.nets.device.describe_device", lambda d: "CPU · test")
     load_backend(window, cached=("b0", "b7"))

@@ -123,3 +123,12 @@ def test_npz_round_trip_without_pickle(b0, tmp_path, image_factory):
         assert list(data["block_names"]) == [b.name for b in result.blocks]
         np.testing.assert_array_equal(data["divergence"], result.divergence)
         np.testing.assert_array_equal(data["mean_00_stage1_block1"], result.class_means[0])
+
+
+def test_a_train_val_layout_compares_the_classes_not_the_splits(b0, image_factory):
+    """train/cat, train/dog, val/cat, val/dog: two classes with every image, as training reads the folder."""
+    for split, k in (("train", 0), ("train", 1), ("val", 2)):
+        image_factory(f"tv/{split}/cat/{k}.png", size=(72, 64), color=(220, 40, 40), seed=k)
+        last = image_factory(f"tv/{split}/dog/{k}.png", size=(72, 64), color=(40, 60, 220), seed=10 + k)
+    *_, result = class_comparison(b0, last.parent.parent.parent, preprocessing=PREP)
+    assert result.class_names == ["cat", "dog"] and result.counts == [3, 3]

@@ -193,14 +193,16 @@ def test_written_files_respect_the_umask(tmp_path, umask):
 
 
 def test_exports_respect_the_umask(tmp_path):
-    from model.export.formats import _temp_next_to
+    from model.core.atomic import atomic_path  # what every export format writes through
 
     old = os.umask(0o022)
     try:
-        tmp = _temp_next_to(tmp_path / "model.onnx")
+        with atomic_path(tmp_path / "model.onnx") as tmp:
+            assert stat.S_IMODE(tmp.stat().st_mode) == 0o644
+            tmp.write_bytes(b"graph")
     finally:
         os.umask(old)
-    assert stat.S_IMODE(tmp.stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "model.onnx").stat().st_mode) == 0o644
 
 
 def test_export_and_attention_classes_check_their_out_first(tmp_path, capsys):

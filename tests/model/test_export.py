@@ -9,9 +9,8 @@ import pytest
 import torch
 
 from model.nets.bundle import Bundle, save_bundle
-from model.export.formats import (
-    ExportError, export_bundle, exported_logits, read_onnx_metadata, read_torchscript_metadata,
-)
+from model.export.formats import ExportError, export_bundle
+from model.export.table import EXPORT_FORMATS, FORMATS, format_for_file, get_format
 from model.nets.network import build_model
 from model.core.variants import get_variant
 
@@ -33,12 +32,12 @@ def test_export_round_trip_with_metadata(tmp_path, bundle_path, fmt):
     report = export_bundle(bundle_path, fmt, out)
     assert report.path == out and out.stat().st_size > 1_000_000
     assert report.max_abs_diff < 1e-4
-    meta = read_onnx_metadata(out) if fmt == "onnx" else read_torchscript_metadata(out)
+    meta = get_format(fmt).read_metadata(out)
     assert json.loads(meta["class_names"]) == ["cat", "dog", "émeu"]
     assert meta["input_size"] == "64" and meta["variant"] == "b0"
     assert json.loads(meta["mean"]) == pytest.approx([0.485, 0.456, 0.406])
     # Dynamic batch: 5 images in, 5 rows out.
-    assert exported_logits(out, fmt, torch.zeros(5, 3, 64, 64)).shape == (5, 3)
+    assert get_format(fmt).logits(out, torch.zeros(5, 3, 64, 64)).shape == (5, 3)
     assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no temp files left
 
 
@@ -77,3 +76,29 @@ def test_readme_snippet_classifies_without_the_app(tmp_path, bundle_path):
     assert r.returncode == 0, r.stderr
     label, score = r.stdout.split()[:2]
     assert label in ("cat", "dog", "émeu") and 0 < float(score) <= 1
+
+
+def test_one_table_names_each_format_for_the_cli_and_the_save_dialog():
+    from model.cli import build_parser
+
+    assert EXPORT_FORMATS == ("onnx", "torchscript", "openvino")
+    assert [f.title for f in FORMATS] == ["ONNX", "TorchScript", "OpenVINO IR"]
+    for name in EXPORT_FORMATS:  # the CLI takes exactly the table's names
+        assert build_parser().parse_args(["export", "m.pt", "--format", name, "--out", "x"]).format == name
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["export", "m.pt", "--format", "coreml", "--out", "x"])
+    onnx, ts, ir = FORMATS
+    assert format_for_file("/x/m.ONNX") == (onnx, "/x/m.ONNX")
+    assert format_for_file("/x/m.pth", onnx.dialog_filter) == (ts, "/x/m.pth")  # the name wins over the filter
+    assert format_for_file("/x/m", ts.dialog_filter) == (ts, "/x/m.torchscript.pt")
+    assert format_for_file("/x/m", "") == (onnx, "/x/m.onnx")
+    assert format_for_file("/x/m", ir.dialog_filter) == (ir, "/x/m.xml")
+    with pytest.raises(ExportError, match="use one of onnx, torchscript, openvino"):
+        get_format("coreml")
+
+
+def test_the_table_loads_without_torch():
+    """The app builds its save dialog from the table on the UI thread, before torch is imported."""
+    code = "import sys, model.export.table; print([m for m in ('torch', 'onnx') if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

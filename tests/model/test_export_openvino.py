@@ -10,7 +10,8 @@ import torch
 
 from model.core.errors import StudioError
 from model.core.events import Progress
-from model.export.formats import export_bundle, exported_logits
+from model.export.formats import export_bundle
+from model.export.table import get_format
 from tests.bundles import make_colour_bundle
 
 pytest.importorskip("openvino")
@@ -31,7 +32,7 @@ def test_fp32_ir_round_trip_is_verified_and_carries_metadata(tmp_path, trained_b
     assert report.max_abs_diff < 1e-4
     meta = read_openvino_metadata(report.path)
     assert json.loads(meta["class_names"]) == ["red", "blue"] and meta["input_size"] == "32"
-    assert exported_logits(report.path, "openvino", torch.zeros(5, 3, 32, 32)).shape == (5, 2)
+    assert get_format("openvino").logits(report.path, torch.zeros(5, 3, 32, 32)).shape == (5, 2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.bin", "m.xml"]  # no temp files left
 
 

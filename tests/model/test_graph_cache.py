@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-import model.export.formats as export_module
+import model.export.onnx as export_module
 from model.inference import graph_cache
 from model.inference.runtime import OnnxRunner, TorchRunner
 from model.nets.network import build_model
@@ -25,8 +25,8 @@ def test_a_truncated_cached_graph_is_exported_again(net, monkeypatch):
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 3])  # a full disk or a kill mid-copy
     calls = []
-    real = export_module.write_onnx
-    monkeypatch.setattr(export_module, "write_onnx", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = export_module.write
+    monkeypatch.setattr(export_module, "write", lambda *a, **k: calls.append(1) or real(*a, **k))
     runner = OnnxRunner(net, 32)
     assert len(calls) == 1 and runner.path == path and path.stat().st_size == len(data)
     x = torch.randn(2, 3, 32, 32)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-import model.export.formats as export_module
+import model.export.onnx as export_module
 from model.nets.network import build_model
 from model.inference.runtime import OnnxRunner, TorchRunner, cache_dir, graph_cache_key, make_runner
 
@@ -29,8 +29,8 @@ def test_onnx_agrees_with_torch(net):
 
 def test_graph_is_exported_once_then_reused(net, monkeypatch):
     calls = []
-    real = export_module.write_onnx
-    monkeypatch.setattr(export_module, "write_onnx", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = export_module.write
+    monkeypatch.setattr(export_module, "write", lambda *a, **k: calls.append(1) or real(*a, **k))
     first = OnnxRunner.ensure_graph(net, 64)
     second = OnnxRunner.ensure_graph(net, 64)
     assert first == second and first.parent == cache_dir() / "onnx" and len(calls) == 1
@@ -56,7 +56,7 @@ def test_failed_export_falls_back_to_torch(net, monkeypatch):
     def broken(*a, **k):
         raise export_module.ExportError("no")
 
-    monkeypatch.setattr(export_module, "write_onnx", broken)
+    monkeypatch.setattr(export_module, "write", broken)
     assert make_runner(net, "b0", torch.device("cpu"), 48).name == "torch"
     with pytest.raises(export_module.ExportError):
         make_runner(net, "b0", torch.device("cpu"), 48, runtime="onnx")

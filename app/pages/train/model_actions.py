@@ -15,21 +15,11 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 from app.context import StudioContext
 from app.pages.train.workers import CopyWorker, ExportWorker
 from app.widgets.job_bar import JobBar
+from model.export.table import FORMATS as EXPORT_TABLE
+from model.export.table import format_for_file, get_format
 
 BUNDLE_FILTER = "Model bundles (*.pt);;All files (*)"
-EXPORT_FILTERS = {"onnx": "ONNX model (*.onnx)", "torchscript": "TorchScript model (*.torchscript.pt)"}
-EXPORT_SUFFIXES = {"onnx": ".onnx", "torchscript": ".torchscript.pt"}
-
-
-def export_format_for(path: str, chosen_filter: str) -> tuple[str, str]:
-    """(format, path with a fitting suffix) from the file name, else from the dialog's filter."""
-    name = path.lower()
-    if name.endswith(".onnx"):
-        return "onnx", path
-    if name.endswith((".pt", ".pth", ".ts", ".torchscript")):
-        return "torchscript", path
-    fmt = "torchscript" if chosen_filter == EXPORT_FILTERS["torchscript"] else "onnx"
-    return fmt, path + EXPORT_SUFFIXES[fmt]
+EXPORT_FILTERS = ";;".join(f.dialog_filter for f in EXPORT_TABLE)
 
 
 def ask_save_path(parent: QWidget, settings, kind: str, name: str, title: str, filters: str) -> tuple[str, str]:
@@ -85,12 +75,13 @@ class ModelActions(QObject):
         """Ask for a format and a file, then export ``bundle`` and check the file against the model."""
         if self.job.busy:
             return False
-        path, chosen = ask_save_path(self.dialog_parent, self.context.settings, "export", f"{suggested_name}.onnx",
-                                     "Export the trained model", ";;".join(EXPORT_FILTERS.values()))
+        path, chosen = ask_save_path(self.dialog_parent, self.context.settings, "export",
+                                     f"{suggested_name}{EXPORT_TABLE[0].suffix}", "Export the trained model",
+                                     EXPORT_FILTERS)
         if not path:
             return False
-        fmt, path = export_format_for(path, chosen)
-        worker = ExportWorker(bundle, fmt, path)
+        fmt, path = format_for_file(path, chosen)
+        worker = ExportWorker(bundle, fmt.name, path)
         worker.exported.connect(self._on_exported)
         worker.failed.connect(self.failed)
         self.job.track(worker, f"Exporting {Path(path).name} and checking it against the model")
@@ -103,7 +94,7 @@ class ModelActions(QObject):
 
     @Slot(object)
     def _on_exported(self, report) -> None:
-        kind = "ONNX" if report.format == "onnx" else "TorchScript"
+        kind = get_format(report.format).title
         self.done.emit(
             f"Exported {kind} to {report.path}; it matches the model within {report.max_abs_diff:.1e} "
             "(largest difference in class probability)."

@@ -14,14 +14,13 @@ signals, which could not arrive while the worker is busy training.
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Signal
 
 from app.workers import GeneratorWorker, Worker
-from model.core.atomic import temp_file_next_to
+from model.core.atomic import atomic_write
 from model.core.errors import StudioError
 from model.core import events as ev
 from model.core.events import Progress
@@ -174,24 +173,22 @@ class CopyWorker(Worker):
         if self.source.resolve() == self.target.resolve():
             self.copied.emit(str(self.target))
             return
-        tmp: Path | None = None
         try:
             total = self.source.stat().st_size
-            fd, tmp = temp_file_next_to(self.target)  # umask permissions, not mkstemp's 0600
-            with os.fdopen(fd, "wb") as out, open(self.source, "rb") as src:
-                done = 0
-                while chunk := src.read(COPY_CHUNK):
-                    if self.stop_requested:
-                        raise StudioError("Saving the model was cancelled; nothing was written.")
-                    out.write(chunk)
-                    done += len(chunk)
-                    self.progressed.emit(Progress(done, total, "bytes"))
-            os.replace(tmp, self.target)
+
+            def copy(out) -> None:
+                with open(self.source, "rb") as src:
+                    done = 0
+                    while chunk := src.read(COPY_CHUNK):
+                        if self.stop_requested:
+                            raise StudioError("Saving the model was cancelled; nothing was written.")
+                        out.write(chunk)
+                        done += len(chunk)
+                        self.progressed.emit(Progress(done, total, "bytes"))
+
+            atomic_write(self.target, copy)
         except OSError as e:
             raise StudioError(
                 f"The model could not be saved to {self.target} ({e.strerror or e}); choose another folder."
             ) from None
-        finally:
-            if tmp is not None and tmp.exists():
-                tmp.unlink()
         self.copied.emit(str(self.target))

@@ -1,18 +1,20 @@
-"""Building the Predictor for a model choice without freezing the UI thread.
+"""Building a ready Predictor for a model choice, with its ONNX graph exported in a child process.
 
 On a CPU the Predictor runs on OpenVINO or ONNX Runtime, both from a graph that ``model.inference.runtime``
 exports the first time it meets a set of weights and then keeps in its cache.
 ``torch.onnx.export`` holds Python's GIL inside C++ for seconds at a stretch
 (tracing, constant folding, serialising the weights: about 2 s in one piece for
-B7 on two cores), and while a worker thread holds the GIL the UI thread cannot
+B7 on two cores), and while a worker thread holds the GIL a GUI thread cannot
 run a single Python slot, so a background *thread* is not enough: the window
 froze for 2 s on every first switch to B7. A child process has a GIL of its own.
 ``load_predictor`` therefore has a missing graph exported by a child process
-(``python -m app.predictor_loading``) and the Predictor then only loads it.
-If the child cannot run (a frozen build, say), the Predictor exports the graph
-itself, as before: slower to the eye, never wrong.
+(``python -m model.inference.loading VARIANT WEIGHTS BUNDLE``) and the Predictor
+then only loads it. If the child cannot run (a frozen build, say), the Predictor
+exports the graph itself, as before: slower to the eye, never wrong.
 
-This module imports no Qt, so the child starts without it.
+A choice is anything with ``variant``, ``weights`` and ``bundle`` (the app's
+``ModelChoice``). This module imports neither Qt nor torch at import time, so the
+child starts quickly.
 """
 
 from __future__ import annotations
@@ -22,17 +24,32 @@ import os
 import subprocess
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
-
-from app.state import ModelChoice
+from typing import Protocol
 
 log = logging.getLogger(__name__)
 
 POLL_S = 0.1  # how often a wait for the child looks at the stop flag
-APP_ROOT = Path(__file__).resolve().parents[1]  # the folder holding the app and model packages
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding the model package
 
 
-def load_classifier_for(choice: ModelChoice):
+class ModelSpec(Protocol):
+    """What to load: a fine-tuned bundle, or a variant with its weights."""
+
+    variant: str
+    weights: str  # "imagenet", "random" or a weights file path
+    bundle: str  # a bundle path; when set it wins over variant/weights
+
+
+@dataclass(frozen=True)
+class _Spec:
+    variant: str
+    weights: str
+    bundle: str
+
+
+def load_classifier_for(choice: ModelSpec):
     """The backend's Classifier for ``choice`` (a bundle, or a variant with its weights)."""
     from model.nets.classifier import load_classifier
 
@@ -50,7 +67,7 @@ def needs_graph_export(classifier, device, runtime: str = "auto") -> bool:
     return not OnnxRunner.graph_path(classifier.model, classifier.preprocessing.crop_size).is_file()
 
 
-def export_graph_in_child(choice: ModelChoice, stop: threading.Event) -> bool:
+def export_graph_in_child(choice: ModelSpec, stop: threading.Event) -> bool:
     """Export ``choice``'s graph into the cache from a child process; True when it did.
 
     The child rebuilds the same weights from the choice (ImageNet and weight files
@@ -58,8 +75,8 @@ def export_graph_in_child(choice: ModelChoice, stop: threading.Event) -> bool:
     entry the Predictor will look for. Setting ``stop`` kills the child.
     """
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(APP_ROOT), env.get("PYTHONPATH", "")) if p)
-    command = [sys.executable, "-m", "app.predictor_loading", choice.variant, choice.weights, choice.bundle]
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p)
+    command = [sys.executable, "-m", "model.inference.loading", choice.variant, choice.weights, choice.bundle]
     try:
         child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     except OSError as e:
@@ -82,13 +99,13 @@ def export_graph_in_child(choice: ModelChoice, stop: threading.Event) -> bool:
     return True
 
 
-def load_predictor(choice: ModelChoice, device: str, stop: threading.Event, runtime: str = "auto"):
+def load_predictor(choice: ModelSpec, device: str, stop: threading.Event, runtime: str = "auto"):
     """The warmed-up Predictor for ``choice`` on ``device``, its graph exported out of process when needed.
 
-    Returns None when ``stop`` was set before it was ready. Runs in a worker thread.
+    Returns None when ``stop`` was set before it was ready. Meant for a worker thread.
     """
-    from model.nets.device import resolve_device
     from model.inference.predict import Predictor
+    from model.nets.device import resolve_device
 
     dev = resolve_device(device)  # an unavailable device fails before any loading
     classifier = load_classifier_for(choice)
@@ -102,11 +119,11 @@ def load_predictor(choice: ModelChoice, device: str, stop: threading.Event, runt
 
 
 def export_graph_main(argv: list[str]) -> int:
-    """The child process: ``python -m app.predictor_loading VARIANT WEIGHTS BUNDLE``."""
+    """The child process: ``python -m model.inference.loading VARIANT WEIGHTS BUNDLE``."""
     from model.inference.runtime import OnnxRunner
 
     variant, weights, bundle = argv
-    classifier = load_classifier_for(ModelChoice(variant=variant, weights=weights, bundle=bundle))
+    classifier = load_classifier_for(_Spec(variant, weights, bundle))
     OnnxRunner.ensure_graph(classifier.model, classifier.preprocessing.crop_size)
     return 0
 
