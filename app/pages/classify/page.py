@@ -186,9 +186,9 @@ class ClassifyPage(Page):
     @Slot()
     def paste(self) -> None:
         self.context.show_page(self.key)
-        mime = QGuiApplication.clipboard().mimeData()
-        paths = local_paths(mime)
-        if not paths and mime.hasImage():
+        mime = QGuiApplication.clipboard().mimeData()  # None when the clipboard has never held anything
+        paths = local_paths(mime) if mime is not None else []
+        if not paths and mime is not None and mime.hasImage():
             try:
                 paths = [save_pasted_image(mime.imageData())]
             except OSError as e:
