@@ -40,6 +40,11 @@ class Worker(QObject):
     finished = Signal()
     ended = Signal(object)  # self, right after finished: how the pool learns that the thread may go
 
+    # Work the user would miss if quitting stopped it: closing the window asks first
+    # ("<quit_name> is running. Stop it and quit? <quit_note>"). None: stopped without asking.
+    quit_name: str | None = None
+    quit_note = ""
+
     def __init__(self, description: str) -> None:
         super().__init__()
         self.description = description
@@ -276,6 +281,9 @@ class ThumbnailWorker(Worker):
 class DownloadWorker(Worker):
     """Downloads a variant's ImageNet weights into torch's cache, with progress and cancel."""
 
+    quit_name = "Downloading the weights"
+    quit_note = "The download can be started again from the Models page."
+
     downloaded = Signal(str, str)  # variant, path
 
     def __init__(self, variant: str) -> None:
@@ -300,6 +308,9 @@ class DownloadWorker(Worker):
 class ImportWeightsWorker(Worker):
     """Validates a user's weights file and copies it into the cache for a variant."""
 
+    quit_name = "Importing weights"
+    quit_note = "Nothing is imported; import the file again later."
+
     imported = Signal(str, str)  # variant, path in the cache
 
     def __init__(self, path: str, variant: str) -> None:
@@ -316,6 +327,9 @@ class ImportWeightsWorker(Worker):
 
 class MeasureWorker(Worker):
     """Times each variant on the device (model.inference.benchmark), one Measurement at a time."""
+
+    quit_name = "Measuring speed"
+    quit_note = ""
 
     measured = Signal(object)  # model.inference.benchmark.Measurement
 

@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
 from app.state import BackendInfo, initial_facts
 from app.widgets.train_form import TrainChoices
@@ -175,25 +176,66 @@ def test_pause_then_stop_saves_a_checkpoint_and_resume_finishes_the_run(qtbot, p
     assert buttons(page)["resume"] is False
 
 
-def test_closing_the_window_during_training_stops_it_and_keeps_the_checkpoint(qtbot, window, page, tmp_path):
+def answer_quit_question(qtbot, button: str, seen: list[str]) -> None:
+    """Once the quit question is up, note its text and press ``button`` ("stop_and_quit" or Cancel)."""
+
+    def answer() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, answer)
+            return
+        seen.append(box.text())
+        if button == "cancel":
+            box.button(QMessageBox.StandardButton.Cancel).click()
+        else:
+            box.findChild(QPushButton, button).click()
+
+    QTimer.singleShot(0, answer)
+
+
+def test_close_during_training_asks_then_stops_training_and_the_app_quits(qtbot, qapp, window, page, tmp_path):
     window.show()
     scan(qtbot, page, make_dataset(tmp_path / "data"))
     page.form.set_choices(TrainChoices(**{**TINY.to_dict(), "epochs": 50}))
     worker = start(page)
+    thread = window.pool._running[worker]
     # Training for real now, with 49 epochs to go.
     qtbot.waitUntil(lambda: page.curves.point_count("train_loss") >= 1, timeout=120_000)
-    with qtbot.waitSignal(window.pool.all_finished, timeout=60_000):
-        assert not window.close()  # refused for now: the run is saving and stopping
-        assert not window.isVisible()
+
+    seen: list[str] = []
+    answer_quit_question(qtbot, "cancel", seen)
+    assert not window.close()  # Cancel: nothing changes
+    assert seen == ["Training is running. Stop it and quit? The run can be resumed later."]
+    assert window.isVisible() and not worker.stop_requested and page._trainer is worker
+
+    # The real event loop, as in app.main(): closing must end it, not leave a process without a window.
+    def close_window() -> None:
+        answer_quit_question(qtbot, "stop_and_quit", seen)
+        window.close()
+
+    QTimer.singleShot(0, close_window)
+    QTimer.singleShot(120_000, lambda: qapp.exit(3))  # a hang fails the test instead of blocking it
+    assert qapp.exec() == 0
+    assert len(seen) == 2 and not window.isVisible()
     assert worker.stop_requested and page.runs._reader is None  # nothing new was started on the way out
+    assert window.pool.idle and thread.isFinished()  # no worker thread is left
     from model.training.checkpoint import load_checkpoint
 
     run = Path(page.run_dir)
     ckpt = load_checkpoint(run / "last.pt")
     assert 1 <= ckpt.epochs_done < 50 and (run / "model.pt").is_file()
     assert "Stopped by user" in page.progress.label.text()
-    qtbot.waitUntil(lambda: not window.isVisible())
-    assert window.close()  # idle now: the window really closes
+
+
+def test_the_quit_question_names_only_work_the_user_would_miss(tmp_path):
+    from app.pages.train.workers import ExportWorker, RunListWorker, TrainWorker
+    from app.widgets.quit_question import quit_question
+
+    assert quit_question([RunListWorker(str(tmp_path))]) == ""  # quick work stops without asking
+    assert quit_question([TrainWorker({}), RunListWorker(str(tmp_path))]) == (
+        "Training is running. Stop it and quit? The run can be resumed later.")
+    both = quit_question([TrainWorker({}), ExportWorker("model.pt", "onnx", "model.onnx")])
+    assert both.startswith("Training and exporting the model are running. Stop them and quit?")
 
 
 # --- the same UI with a fake engine: fast checks of what the events do --------------------------------
