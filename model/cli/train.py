@@ -85,6 +85,15 @@ def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.1f}%"
 
 
+def finished_line(ev) -> str:
+    """The last line of a run: where its model is, or that there is none yet."""
+    if ev.epochs_done == 0:
+        return (f"{ev.reason.capitalize()} before the first epoch ended: there is no trained model yet. "
+                f"Run the same command with --resume to train it.")
+    best = "no validation" if ev.best_val_acc is None else f"best val accuracy {_pct(ev.best_val_acc)}"
+    return f"{ev.reason.capitalize()} after {ev.epochs_done} epoch(s): {best}. Model: {ev.bundle_path}"
+
+
 class TextReport:
     """Human-readable output: a line per epoch, notices, and progress bars on a terminal."""
 
@@ -134,8 +143,7 @@ class TextReport:
         elif isinstance(ev, E.BatchSizeReduced):
             print(f"out of memory: batch size {ev.old} → {ev.new}")
         elif isinstance(ev, E.Finished):
-            best = "no validation" if ev.best_val_acc is None else f"best val accuracy {_pct(ev.best_val_acc)}"
-            print(f"{ev.reason.capitalize()} after {ev.epochs_done} epoch(s): {best}. Model: {ev.bundle_path}")
+            print(finished_line(ev))
 
     def _epoch_line(self, m) -> None:
         val = "" if m.val_acc is None else f"  val loss {m.val_loss:.3f} acc {_pct(m.val_acc)}"

@@ -33,7 +33,7 @@ class RunSummary:
     name: str
     epochs_done: int
     best_val_acc: float | None
-    has_model: bool  # model.pt: the run can be used, saved or exported
+    has_model: bool  # model.pt after at least one epoch: the run can be used, saved or exported
     has_checkpoint: bool  # last.pt: the run can be resumed
     modified: float  # seconds since the epoch, of the newest file
 
@@ -70,7 +70,9 @@ class RunRecord:
 
     @property
     def bundle_path(self) -> Path | None:
-        return self.paths.model if self.paths.model.is_file() else None
+        """The run's trained model; None before its first epoch ended (model.pt then holds the
+        starting weights, which nobody should mistake for a fine-tuned model)."""
+        return self.paths.model if self.paths.model.is_file() and self.epochs_done > 0 else None
 
     @property
     def can_resume(self) -> bool:
@@ -152,7 +154,7 @@ def summarize_run(path: str | os.PathLike) -> RunSummary | None:
         name=paths.root.name,
         epochs_done=history[-1].epoch if history else 0,
         best_val_acc=max(accs) if accs else None,
-        has_model=paths.model.is_file(),
+        has_model=paths.model.is_file() and bool(history),
         has_checkpoint=paths.last.is_file(),
         modified=_newest_mtime(paths),
     )

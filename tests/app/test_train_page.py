@@ -165,6 +165,10 @@ def test_pause_then_stop_saves_a_checkpoint_and_resume_finishes_the_run(qtbot, p
     qtbot.waitUntil(lambda: page.record is not None and page.is_settled(), timeout=30_000)
     assert page.record.can_resume
     assert buttons(page) == {"start": True, "pause": False, "resume": True, "stop": False}
+    # No epoch ended: no model to use, save or export, and the page says so (not "the best model is saved").
+    assert not (page.use_button.isEnabled() or page.save_button.isEnabled() or page.export_button.isEnabled())
+    assert not any(page._menu_actions[n].isEnabled() for n in ("use", "save", "export"))
+    assert "no trained model yet" in page.message.text() and "model is saved" not in page.message.text()
 
     with qtbot.waitSignal(page.training_finished, timeout=120_000) as resumed:
         page.resume()  # idle with a stopped run shown: continue it from its checkpoint

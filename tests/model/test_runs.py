@@ -66,6 +66,26 @@ def test_a_stopped_run_can_be_resumed(tmp_path):
     assert summarize_run(run).has_checkpoint
 
 
+def test_a_run_stopped_before_its_first_epoch_has_no_trained_model(tmp_path, capsys):
+    from model.cli.train import finished_line
+    from model.core.events import Finished
+
+    data = make_dataset(tmp_path / "ds", classes=("red", "blue"), per_class=4)
+    run = tmp_path / "run"
+    control = TrainControl()
+    control.stop()  # before the first step
+    events = list(train(TrainConfig(data, run, weights="random", mode="full", epochs=3, image_size=32,
+                                    num_workers=0, device="cpu", batch_size=2), control))
+    finished = events[-1]
+    assert isinstance(finished, Finished) and finished.epochs_done == 0
+    record = read_run(run)
+    assert record.bundle_path is None and record.can_resume  # model.pt holds only the starting weights
+    summary = summarize_run(run)
+    assert not summary.has_model and summary.has_checkpoint and summary.describe() == "no finished epoch"
+    line = finished_line(finished)
+    assert "there is no trained model yet" in line and "--resume" in line and "Model:" not in line
+
+
 def test_list_runs_newest_first_and_skips_other_folders(tmp_path, finished_run):
     run, _ = finished_run
     root = run.parent

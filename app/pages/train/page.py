@@ -326,8 +326,12 @@ class TrainPage(Page):
         if worker is None or not worker.stop_requested or self._user_stop:
             # Not when the window is closing: the checkpoint is saved; nothing new may start.
             where = Path(finished.bundle_path).parent
-            self._add_notice("info", f"{finished.reason.capitalize()} after {finished.epochs_done} epochs; "
-                                     f"the best model is saved in the run {where.name}.")
+            if finished.epochs_done == 0:
+                self._add_notice("info", f"{finished.reason.capitalize()} before the first epoch ended, so there is "
+                                         f"no trained model yet; press Resume to train the run {where.name}.")
+            else:
+                self._add_notice("info", f"{finished.reason.capitalize()} after {finished.epochs_done} epochs; "
+                                         f"the best model is saved in the run {where.name}.")
             self.runs.read_run(str(where), reopened=False)
             self.runs.refresh_runs()
         self.training_finished.emit(finished)
