@@ -64,7 +64,7 @@ class Worker(QObject):
             self.work()
         except StudioError as e:
             if not self.stop_requested:  # a cancelled job reports nothing more
-                self.failed.emit(str(e))
+                self.failed.emit(e.for_place("app"))  # the advice names buttons, not command-line flags
         except MemoryError:
             self.failed.emit("The computer ran out of memory; try a smaller variant or fewer images at once.")
         except Exception as e:  # a bug must not kill the thread silently or show a traceback to the user

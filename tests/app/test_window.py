@@ -80,6 +80,18 @@ def test_a_studio_error_becomes_one_sentence_and_a_bug_does_not_escape(qtbot):
     qtbot.waitUntil(lambda: pool.idle)
 
 
+def test_an_error_in_the_app_gives_the_advice_for_the_app_not_the_command_line(qtbot):
+    pool = WorkerPool()
+    error = StudioError("No weights: {advice}.", {"cli": "pass --weights FILE", "app": "use Import weights file…"})
+    worker = FailingWorker(error)
+    relay = Relay(worker)
+    with qtbot.waitSignal(relay.finished):
+        pool.start(worker)
+    assert relay.events == [("failed", "No weights: use Import weights file…."), ("finished",)]
+    assert str(error) == "No weights: pass --weights FILE."
+    qtbot.waitUntil(lambda: pool.idle)
+
+
 def test_a_cancelled_job_reports_no_error(qtbot):
     pool = WorkerPool()
     worker = FailingWorker(StudioError("Download cancelled."))
