@@ -49,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.photos import make_photos  # noqa: E402
 from model.nets.classifier import Classifier, imagenet_class_names, load_classifier  # noqa: E402
+from model.nets.weights import imagenet_weights_enum  # noqa: E402
 from model.imaging.decode import decode_file  # noqa: E402
 from model.nets.network import build_model  # noqa: E402
 from model.inference.predict import Predictor  # noqa: E402
@@ -83,7 +84,7 @@ def timed_classifier(variant: str, weights: str, photos: list[Path]) -> Classifi
     v = get_variant(variant)
     if weights == "imagenet":
         return load_classifier(variant, "imagenet")
-    tf = v.weights_enum.transforms()
+    tf = imagenet_weights_enum(v).transforms()
     calibration = torch.stack([tf(Image.open(p).convert("RGB")) for p in photos[:8]])
     return Classifier(calibrated_model(variant, calibration), v, imagenet_class_names(variant),
                       v.eval_preprocessing, "calibrated random")
@@ -112,7 +113,7 @@ def median_seconds(fn, repeats: int) -> float:
 
 def bench_speed(classifier: Classifier, photos: list[Path], single_repeats: int) -> dict:
     """Images/s for the whole list and one-image latency, reference and each mode, plus Δp of the default."""
-    model, tf = classifier.model, classifier.variant.weights_enum.transforms()
+    model, tf = classifier.model, imagenet_weights_enum(classifier.variant).transforms()
     predictors = {name: Predictor.from_classifier(classifier, device="cpu", fast_decode=fast)
                   for name, fast in MODES.items()}
     for p in predictors.values():
@@ -133,7 +134,7 @@ def bench_speed(classifier: Classifier, photos: list[Path], single_repeats: int)
     row["ref_ms"] = median_seconds(lambda: reference_probs(model, tf, one).topk(5), single_repeats) * 1e3
     row["as_written_ms"] = median_seconds(lambda: recipe_as_written(model, tf, one).topk(5), single_repeats) * 1e3
     for name, predictor in predictors.items():
-        row[f"{name} ms"] = median_seconds(lambda: predictor.predict([one], top_k=5), single_repeats) * 1e3
+        row[f"{name} ms"] = median_seconds(lambda p=predictor: p.predict([one], top_k=5), single_repeats) * 1e3
     return row
 
 

@@ -3,7 +3,10 @@
 One table, ``VARIANTS``, describes each variant: the scaling multipliers and
 dropout that torchvision builds it with, the paper's native resolution, the
 eval preprocessing of torchvision's ImageNet weights, and the parameter count,
-GFLOPs and ImageNet top-1 taken from torchvision's own weight metadata.
+GFLOPs, ImageNet accuracy and download size of those weights. The last two groups are
+copied from torchvision's weight metadata so that this table needs no torch (the UI
+shows it before torch is loaded); tests/model/test_variants.py checks the copy against
+torchvision's own metadata, so a torchvision that changes them fails the suite.
 
 Compound scaling (Tan & Le, 2019) grows depth by α^φ, width by β^φ and
 resolution by γ^φ with α=1.2, β=1.1, γ=1.15. The released B1-B7 were tuned by
@@ -36,6 +39,22 @@ _SCALING = {
 }
 
 
+# name: (parameters with the 1000-class head, GFLOPs, ImageNet-1k top-1 %, top-5 %, download MB,
+#        eval resize, eval crop, interpolation), from torchvision's EfficientNet_BN_Weights.DEFAULT.
+_IMAGENET = {
+    "b0": (5288548, 0.386, 77.692, 93.532, 20.451, 256, 224, "bicubic"),
+    "b1": (7794184, 0.687, 79.838, 94.934, 30.136, 255, 240, "bilinear"),
+    "b2": (9109994, 1.088, 80.608, 95.31, 35.174, 288, 288, "bicubic"),
+    "b3": (12233232, 1.827, 82.008, 96.054, 47.184, 320, 300, "bicubic"),
+    "b4": (19341616, 4.394, 83.384, 96.594, 74.489, 384, 380, "bicubic"),
+    "b5": (30389784, 10.266, 83.444, 96.628, 116.864, 456, 456, "bicubic"),
+    "b6": (43040704, 19.068, 84.008, 96.916, 165.362, 528, 528, "bicubic"),
+    "b7": (66347960, 37.746, 84.122, 96.908, 254.675, 600, 600, "bicubic"),
+}
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
 @dataclass(frozen=True)
 class Variant:
     """One EfficientNet variant and the facts the app shows about it."""
@@ -56,45 +75,37 @@ class Variant:
         return f"efficientnet_{self.name}"
 
     @property
-    def weights_enum(self):
-        """torchvision's default ImageNet-1k weights entry for this variant."""
-        import torchvision.models as tvm
-
-        return getattr(tvm, f"EfficientNet_{self.name.upper()}_Weights").DEFAULT
-
-    @cached_property
-    def _meta(self) -> dict:
-        return self.weights_enum.meta
+    def _imagenet(self) -> tuple:
+        return _IMAGENET[self.name]
 
     @property
     def params(self) -> int:
         """Parameter count with the 1000-class ImageNet head."""
-        return int(self._meta["num_params"])
+        return int(self._imagenet[0])
 
     @property
     def gflops(self) -> float:
-        return float(self._meta["_ops"])
+        return float(self._imagenet[1])
 
     @property
     def top1(self) -> float:
         """ImageNet-1k top-1 accuracy (%) of torchvision's weights."""
-        return float(self._meta["_metrics"]["ImageNet-1K"]["acc@1"])
+        return float(self._imagenet[2])
 
     @property
     def top5(self) -> float:
-        return float(self._meta["_metrics"]["ImageNet-1K"]["acc@5"])
+        return float(self._imagenet[3])
+
+    @property
+    def download_mb(self) -> float:
+        """Size of torchvision's ImageNet weights file, in MB."""
+        return float(self._imagenet[4])
 
     @cached_property
     def eval_preprocessing(self) -> "Preprocessing":
         """The resize/crop/normalise recipe of torchvision's ImageNet weights."""
-        t = self.weights_enum.transforms()
-        return Preprocessing(
-            resize_size=int(t.resize_size[0]),
-            crop_size=int(t.crop_size[0]),
-            interpolation=t.interpolation.value,
-            mean=tuple(float(m) for m in t.mean),
-            std=tuple(float(s) for s in t.std),
-        )
+        _, _, _, _, _, resize, crop, interpolation = self._imagenet
+        return Preprocessing(resize, crop, interpolation, IMAGENET_MEAN, IMAGENET_STD)
 
     # --- compound scaling -------------------------------------------------
     @property

@@ -23,7 +23,7 @@ import torch
 
 from model.core.errors import StudioError
 from model.imaging.images import load_image
-from model.inference.ordered_pool import ordered_map
+from model.core.ordered_pool import ordered_map
 from model.imaging.pixels import use_single_block_images
 from model.imaging.transforms import fast_eval_tensor
 from model.core.variants import Preprocessing

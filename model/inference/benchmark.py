@@ -139,14 +139,14 @@ def _measure_steps(
     elif lane is None:
         lanes = 1
         batch_times = []
-        for i in range(WARMUP_PASSES + repeats):
+        for _ in range(WARMUP_PASSES + repeats):
             batch_times.append(_timed(runner, batch))
             yield None
         images_per_sec = batch_size / statistics.median(batch_times[WARMUP_PASSES:])
     else:
         lane_times = []
         with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="bench-lane") as pool:
-            for i in range(WARMUP_PASSES + repeats):
+            for _ in range(WARMUP_PASSES + repeats):
                 lane_times.append(_timed_in_lanes(pool, lane, batch))
                 yield None
         images_per_sec = batch_size / statistics.median(lane_times[WARMUP_PASSES:])

@@ -28,7 +28,7 @@ from model.nets.classifier import Classifier, load_classifier
 from model.imaging.decode import Decoder, DecodedImage, ThreadedDecoder, decode_file
 from model.nets.device import cpu_cores, resolve_device, speed_policy
 from model.core.errors import StudioError
-from model.inference.ordered_pool import ordered_map
+from model.core.ordered_pool import ordered_map
 from model.inference.runtime import Runner, make_runner
 from model.nets.weights import ProgressCallback
 

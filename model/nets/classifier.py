@@ -15,7 +15,13 @@ from pathlib import Path
 from torch import nn
 
 from model.core.variants import Preprocessing, Variant, get_variant
-from model.nets.weights import ProgressCallback, WeightsFile, load_imagenet_weights, load_weights_file
+from model.nets.weights import (
+    ProgressCallback,
+    WeightsFile,
+    imagenet_weights_enum,
+    load_imagenet_weights,
+    load_weights_file,
+)
 
 RANDOM_WEIGHTS_SEED = 0
 
@@ -37,8 +43,7 @@ class Classifier:
 
 def imagenet_class_names(variant: str | Variant = "b0") -> list[str]:
     """The 1000 ImageNet category names from torchvision's weight metadata."""
-    v = variant if isinstance(variant, Variant) else get_variant(variant)
-    return list(v.weights_enum.meta["categories"])
+    return list(imagenet_weights_enum(variant).meta["categories"])
 
 
 def _model_from(wf: WeightsFile, v: Variant) -> nn.Module:

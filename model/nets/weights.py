@@ -54,9 +54,16 @@ def _variant(variant: str | Variant) -> Variant:
     return variant if isinstance(variant, Variant) else get_variant(variant)
 
 
+def imagenet_weights_enum(variant: str | Variant):
+    """torchvision's default ImageNet-1k weights entry for ``variant`` (its URL, categories, transforms)."""
+    import torchvision.models as tvm
+
+    return getattr(tvm, f"EfficientNet_{_variant(variant).name.upper()}_Weights").DEFAULT
+
+
 def imagenet_url(variant: str | Variant) -> str:
     """The download address of torchvision's default ImageNet weights for ``variant``."""
-    return _variant(variant).weights_enum.url
+    return imagenet_weights_enum(variant).url
 
 
 def imagenet_file_name(variant: str | Variant) -> str:

@@ -22,6 +22,21 @@ def test_params_match_torchvision_metadata(name):
     assert VARIANTS[name].params == EXPECTED_PARAMS[name]
 
 
+@pytest.mark.parametrize("name", VARIANT_NAMES)
+def test_the_torch_free_table_matches_torchvisions_weight_metadata(name):
+    # model.core copies these facts so that it needs no torch; this catches a torchvision that changes them.
+    weights = getattr(tvm, f"EfficientNet_{name.upper()}_Weights").DEFAULT
+    meta, recipe, v = weights.meta, weights.transforms(), VARIANTS[name]
+    assert v.params == meta["num_params"] and v.gflops == pytest.approx(meta["_ops"])
+    assert v.top1 == pytest.approx(meta["_metrics"]["ImageNet-1K"]["acc@1"])
+    assert v.top5 == pytest.approx(meta["_metrics"]["ImageNet-1K"]["acc@5"])
+    assert v.download_mb == pytest.approx(meta["_file_size"])
+    prep = v.eval_preprocessing
+    assert (prep.resize_size, prep.crop_size) == (recipe.resize_size[0], recipe.crop_size[0])
+    assert prep.interpolation == recipe.interpolation.value
+    assert prep.mean == pytest.approx(tuple(recipe.mean)) and prep.std == pytest.approx(tuple(recipe.std))
+
+
 @pytest.mark.parametrize("name", ["b0", "b3"])
 def test_params_match_a_built_network(name):
     # Build (random weights, fast) and count: the table must describe the real network.

@@ -38,7 +38,7 @@ def fake_state(variant: str, num_classes: int = 1000, seed: int = 0) -> dict[str
 def test_cache_path_is_torchvisions_file_name_under_torch_home(_isolated_torch_home):
     path = W.imagenet_cache_path("b0")
     assert path == _isolated_torch_home / "hub" / "checkpoints" / "efficientnet_b0_rwightman-7f5810bc.pth"
-    assert W.imagenet_file_name("b1") == os.path.basename(get_variant("b1").weights_enum.url)
+    assert W.imagenet_file_name("b1") == os.path.basename(W.imagenet_weights_enum(get_variant("b1")).url)
     assert W.hash_prefix_of(path.name) == "7f5810bc"
     assert not W.is_imagenet_cached("b0")
 

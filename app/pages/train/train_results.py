@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.widgets.class_metrics import ClassMetricsModel
-from app.widgets.confusion_matrix import ConfusionMatrixView
-from app.widgets.mistakes_list import MistakesList
+from app.pages.train.class_metrics import ClassMetricsModel
+from app.pages.train.confusion_matrix import ConfusionMatrixView
+from app.pages.train.mistakes_list import MistakesList
 
 NO_RESULTS = "The confusion matrix and per-class scores appear here when a run has validated its model."
 
