@@ -40,6 +40,8 @@ class ModelSession(QObject):
         self.predictor = None
         self.active: ActiveModel | None = None
         self.online: bool | None = None  # None: not checked yet
+        self.probing = False  # the online check is under way
+        self.weights_host = ("download.pytorch.org", 443)  # where ImageNet weights come from (tests: loopback)
         self.loading: ModelChoice | None = None
         self._generation = 0  # bumped by every activate(); stale loads are ignored
 
@@ -51,8 +53,9 @@ class ModelSession(QObject):
         loader.failed.connect(self._on_backend_failed)
         self.pool.start(loader)
         if check_online:
-            probe = OnlineProbe()
+            probe = OnlineProbe(*self.weights_host)
             probe.probed.connect(self._on_probed)
+            self.probing = True
             self.pool.start(probe)
 
     @Slot(object)
@@ -69,6 +72,7 @@ class ModelSession(QObject):
     @Slot(bool)
     def _on_probed(self, online: bool) -> None:
         self.online = online
+        self.probing = False
         self.online_checked.emit(online)
 
     def remembered_choice(self) -> ModelChoice:
