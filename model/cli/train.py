@@ -131,6 +131,7 @@ class TextReport:
                 f"{len(ev.class_names)} classes, {ev.num_train} train / {ev.num_val} val images, "
                 f"{ev.image_size}px, batch {ev.batch_size}, epochs {ev.start_epoch}-{ev.epochs}"
                 + (f", {ev.mixed_precision} mixed precision" if ev.mixed_precision else "")
+                + (f"; {ev.num_test} test images set aside" if ev.num_test else "")
             )
             for past in ev.history:
                 self._epoch_line(past)

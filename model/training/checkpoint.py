@@ -6,6 +6,7 @@ RUN_DIR/
   last.pt          the last checkpoint: bundle + optimizer, schedule and AMP scaler state, split, counters
   metrics.csv      one row per epoch (rewritten after every epoch)
   evaluation.json  the best model on the validation set: accuracy, confusion matrix, per-class, mistakes
+  test_evaluation.json  the same on the dataset's test/ folder, when it has one (set aside from training)
   cache/           head mode only, when the features are too big for memory
 ```
 
@@ -55,6 +56,10 @@ class RunPaths:
     @property
     def evaluation(self) -> Path:
         return self.root / "evaluation.json"
+
+    @property
+    def test_evaluation(self) -> Path:
+        return self.root / "test_evaluation.json"
 
     @property
     def cache(self) -> Path:

@@ -114,6 +114,14 @@ def test_dropping_a_folder_scans_it_and_summarises_it(qtbot, window, page, tmp_p
     assert page.settings.last_folder("dataset") == str(folder)
 
 
+def test_a_test_folder_is_reported_as_set_aside(qtbot, page, tmp_path):
+    make_dataset(tmp_path / "split" / "train")
+    make_dataset(tmp_path / "split" / "test", per_class=2)
+    scan(qtbot, page, tmp_path / "split")
+    assert "8 images" in page.summary.headline.text()  # the test images are not training images
+    assert "4 test images set aside" in page.summary.headline.text()
+
+
 def test_a_folder_nobody_can_train_on_says_why_and_start_stays_off(qtbot, page, tmp_path):
     make_image(tmp_path / "one" / "only" / "a.png")
     page.set_dataset(str(tmp_path / "one"))

@@ -94,3 +94,28 @@ def test_ctrl_c_stops_cleanly_with_checkpoints_saved(tmp_path):
     assert 2 <= last["epochs_done"] < 200
     assert load_checkpoint(run / "last.pt").epochs_done == last["epochs_done"]
     assert load_bundle(run / "model.pt").class_names == ["blue", "green", "red"]
+
+
+def test_a_test_folder_is_set_aside_scored_at_the_end_and_by_evaluate(tmp_path, capsys):
+    from model.training.data import scan_dataset
+
+    root = tmp_path / "ds"
+    make_dataset(root / "train", per_class=4)
+    make_dataset(root / "val", per_class=2, start_seed=50)
+    make_dataset(root / "test", per_class=3, start_seed=100)
+    scan = scan_dataset(root)
+    assert scan.test_note() == "9 test images set aside" and scan.num_images == 18  # train + val only
+    assert not any("test" in str(p.relative_to(root)).split("/")[0] for p, _ in scan.files + scan.val_files)
+
+    run = tmp_path / "run"
+    assert main(["train", str(root), "--out", str(run), "--epochs", "1", *TINY]) == 0
+    out = capsys.readouterr().out.splitlines()
+    started = next(line for line in out if line.startswith("Training "))
+    assert "12 train / 6 val images" in started and started.endswith("; 9 test images set aside")
+    assert any(line.startswith("note: Test set: ") and "on the 9 test images set aside" in line for line in out)
+    scored = json.loads((run / "test_evaluation.json").read_text())
+    assert scored["num_images"] == 9
+
+    assert main(["evaluate", str(run / "model.pt"), str(root), "--device", "cpu"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert f"on 9 images of the test set {root / 'test'}" in first  # not the 12 training images

@@ -281,7 +281,8 @@ class TrainPage(Page):
         precision = f" · {s.mixed_precision}" if s.mixed_precision else ""
         self.run_info.setText(
             f"<b>{escape(s.variant.upper())} · {s.mode} mode · {escape(s.weights)}</b> · {len(s.class_names)} classes · "
-            f"{s.num_train} train / {s.num_val} val images · batch {s.batch_size} · {s.image_size} px · {augment}"
+            f"{s.num_train} train / {s.num_val} val images{f' ({s.num_test} test images set aside)' if s.num_test else ''}"
+            f" · batch {s.batch_size} · {s.image_size} px · {augment}"
             f"{precision} · {escape(s.device_name)} · run <i>{escape(Path(s.run_dir).name)}</i>"
         )
         self.training_started.emit(s)
