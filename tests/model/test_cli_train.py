@@ -1,5 +1,6 @@
 """``python -m model train`` and ``python -m model evaluate``: JSON lines, text output, errors, Ctrl-C."""
 
+import io
 import json
 import os
 import signal
@@ -119,3 +120,28 @@ def test_a_test_folder_is_set_aside_scored_at_the_end_and_by_evaluate(tmp_path, 
     assert main(["evaluate", str(run / "model.pt"), str(root), "--device", "cpu"]) == 0
     first = capsys.readouterr().out.splitlines()[0]
     assert f"on 9 images of the test set {root / 'test'}" in first  # not the 12 training images
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_text_report_shows_a_bar_with_eta_on_a_terminal_and_real_epoch_durations(monkeypatch, capsys):
+    from model.cli.train import TextReport
+    from model.core.events import EpochMetrics, StepMetrics
+
+    err = _Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    now = [100.0]
+    report = TextReport(clock=lambda: now[0])
+    report._epoch_began = 40.0  # the run began 60 s ago: the feature pass took most of it
+    for step in (1, 2, 3):
+        now[0] += 2.0
+        report.show(StepMetrics(1, step, 10, 0.5, 0.5, 0.001, 120.0))
+    assert "epoch 1" in err.getvalue() and "3/10" in err.getvalue() and "120 img/s" in err.getvalue()
+    assert "ETA 0:14" in err.getvalue()  # 2 s a step, 7 steps to go
+    # The engine timed only the training steps (0.04 s in head mode); the line shows the epoch's wall time.
+    report.show(EpochMetrics(1, 10, 0.5, 0.5, 0.4, 0.6, 0.001, 0.04, True))
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("epoch 1/10") and "1m06s" in line and "0.0s" not in line
