@@ -507,3 +507,82 @@ def test_class_metrics_model_passes_the_model_tester_with_titled_columns(qtmodel
     assert model.headerData(1, Qt.Orientation.Horizontal) == "Precision"
     assert "harmonic mean" in model.headerData(3, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
     assert model.headerData(9, Qt.Orientation.Horizontal) is None and model.rowCount(model.index(0, 0)) == 0
+
+
+# --- the runs list: interrupted runs, resume after a restart, rename and delete -----------------------
+def copy_run(run: Path, root: Path, epochs_done: int | None = None) -> Path:
+    """A copy of a finished run under ``root``; with ``epochs_done`` its metrics stop there (interrupted)."""
+    import shutil
+
+    copy = root / run.name
+    shutil.copytree(run, copy)
+    if epochs_done is not None:
+        lines = (copy / "metrics.csv").read_text().splitlines()
+        (copy / "metrics.csv").write_text("\n".join(lines[: 1 + epochs_done]) + "\n")
+    return copy
+
+
+def test_after_a_restart_the_last_interrupted_run_is_offered_for_resume(qtbot, window, finished_run, tmp_path):
+    run, _ = finished_run
+    copy = copy_run(run, tmp_path / "runs", epochs_done=1)
+    page = window.page("train")
+    page.runs_root = str(tmp_path / "runs")
+    info = BackendInfo("cpu", "CPU · 2 cores", ("cpu",), initial_facts())
+    window.session.backend = info
+    window.session.backend_loaded.emit(info)  # as at launch: the runs are listed
+    qtbot.waitUntil(lambda: page.record is not None and page.is_settled(), timeout=30_000)
+    assert page.record.path == copy and page.controls.resume_button.isEnabled()
+    assert "stopped at epoch 1 of 2: press Resume to continue it" in page.message.text()
+    assert "stopped at epoch 1 of 2: Resume" in page.runs_list.item(0).text()
+
+
+def test_runs_can_be_renamed_and_deleted_to_the_trash(qtbot, page, finished_run, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    run, _ = finished_run
+    copy = copy_run(run, Path(page.runs_root))
+    page.runs.refresh_runs()
+    qtbot.waitUntil(lambda: page.runs_list.paths() == [str(copy)], timeout=20_000)
+    page.runs_list.setCurrentRow(0)
+    assert page.runs.rename_button.isEnabled() and page.runs.delete_button.isEnabled()
+
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("bad/name", True)))
+    page.runs.rename_selected()
+    assert "cannot be a folder name" in page.message.text() and copy.is_dir()
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("my best run", True)))
+    page.runs.rename_selected()
+    renamed = Path(page.runs_root) / "my best run"
+    qtbot.waitUntil(lambda: page.runs_list.paths() == [str(renamed)], timeout=20_000)
+    assert not copy.exists() and (renamed / "model.pt").is_file()
+
+    page.runs_list.setCurrentRow(0)
+    page.runs.delete_selected()
+    qtbot.waitUntil(lambda: page.runs_list.paths() == [], timeout=20_000)
+    assert not renamed.exists()
+    trash = tmp_path / "xdg-data" / "Trash" / "files"
+    assert (trash / "my best run" / "model.pt").is_file()  # to the trash: it can be brought back
+    assert "was deleted" in page.message.text()
+
+
+def test_without_a_trash_deleting_a_run_asks_first(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import QFile
+    from PySide6.QtWidgets import QWidget
+
+    from app.pages.train.run_files import RunFiles
+
+    monkeypatch.setattr(QFile, "moveToTrash", staticmethod(lambda *a: False))
+    answers = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Yes]
+    asked: list[str] = []
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda parent, title, text, *a: (asked.append(text),
+                                                                                              answers.pop(0))[1]))
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    files = RunFiles(parent)
+    run = tmp_path / "runs" / "r1"
+    (run / "cache").mkdir(parents=True)
+    deleted = []
+    files.deleted.connect(deleted.append)
+    files.delete(str(run))
+    assert run.is_dir() and deleted == [] and "for good" in asked[0]  # Cancel keeps it
+    files.delete(str(run))
+    assert not run.exists() and deleted == [str(run)]

@@ -63,7 +63,9 @@ def test_a_stopped_run_can_be_resumed(tmp_path):
             control.stop()
     record = read_run(run)
     assert record.epochs_done == 1 and record.epochs_planned == 3 and record.can_resume
-    assert summarize_run(run).has_checkpoint
+    summary = summarize_run(run)
+    assert summary.has_checkpoint and summary.interrupted and summary.epochs_planned == 3
+    assert summary.describe().startswith("stopped at epoch 1 of 3: Resume")
 
 
 def test_a_run_stopped_before_its_first_epoch_has_no_trained_model(tmp_path, capsys):
@@ -81,7 +83,8 @@ def test_a_run_stopped_before_its_first_epoch_has_no_trained_model(tmp_path, cap
     record = read_run(run)
     assert record.bundle_path is None and record.can_resume  # model.pt holds only the starting weights
     summary = summarize_run(run)
-    assert not summary.has_model and summary.has_checkpoint and summary.describe() == "no finished epoch"
+    assert not summary.has_model and summary.has_checkpoint
+    assert summary.interrupted and summary.describe() == "stopped before its first epoch: Resume"
     line = finished_line(finished)
     assert "there is no trained model yet" in line and "--resume" in line and "Model:" not in line
 
@@ -94,6 +97,7 @@ def test_list_runs_newest_first_and_skips_other_folders(tmp_path, finished_run):
     assert [r.path for r in runs] == [run]
     summary = runs[0]
     assert summary.epochs_done == 2 and summary.has_model and summary.has_checkpoint
+    assert summary.epochs_planned == 2 and not summary.interrupted  # finished: nothing to resume
     assert summary.best_val_acc is not None and "2 epochs · best val acc" in summary.describe()
     assert list_runs(tmp_path / "missing") == []
 
