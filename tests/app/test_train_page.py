@@ -318,6 +318,19 @@ def test_progress_shows_speed_time_left_and_device(qtbot):
     assert (format_duration(42), format_duration(180), format_duration(3900)) == ("42 s", "3 min", "1 h 05 min")
 
 
+def test_took_counts_every_session_of_a_resumed_run(qtbot):
+    from app.pages.train.train_progress import TrainProgress
+
+    progress = TrainProgress()
+    qtbot.addWidget(progress)
+    before = tuple(EpochMetrics(e, 4, 0.5, 0.5, 0.4, 0.6, 0.001, 60.0, True) for e in (1, 2))
+    progress.start(TrainingStarted("cpu", "CPU · 2 cores", "b0", "full", "random weights", ("a", "b"), 6, 2, 4, 3, 2,
+                                   32, True, None, True, 0, "/r", history=before))
+    progress._started_at -= 120.0  # this session: 2 minutes
+    progress.finish(Finished(0.6, "/r/model.pt", False, "completed", "/r/last.pt", 4))
+    assert "took 4 min in all its sessions" in progress.label.text()  # 2 min before the resume + 2 min now
+
+
 # --- results of a finished run ---------------------------------------------------------------------
 def test_reopening_a_run_restores_its_curves_and_results(qtbot, page, finished_run):
     run, events = finished_run
