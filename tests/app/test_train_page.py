@@ -4,6 +4,8 @@ reopening runs, Use / Save as / Export, and closing the window during training."
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -394,6 +396,9 @@ def test_use_save_as_and_export_the_model_of_a_run(qtbot, page, finished_run, tm
     page.runs.save_model()
     qtbot.waitUntil(lambda: page.is_settled() and copy.exists(), timeout=30_000)
     assert copy.read_bytes() == (run / "model.pt").read_bytes() and not list(copy.parent.glob(".*tmp"))
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o666 & ~umask  # the user's umask, not mkstemp's 0600
 
     onnx = tmp_path / "exported" / "model"
     onnx.parent.mkdir()

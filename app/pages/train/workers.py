@@ -15,13 +15,13 @@ signals, which could not arrive while the worker is busy training.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Signal
 
 from app.workers import GeneratorWorker, Worker
+from model.core.atomic import temp_file_next_to
 from model.core.errors import StudioError
 from model.core import events as ev
 from model.core.events import Progress
@@ -186,8 +186,7 @@ class CopyWorker(Worker):
         tmp: Path | None = None
         try:
             total = self.source.stat().st_size
-            fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=self.target.parent)
-            tmp = Path(name)
+            fd, tmp = temp_file_next_to(self.target)  # umask permissions, not mkstemp's 0600
             with os.fdopen(fd, "wb") as out, open(self.source, "rb") as src:
                 done = 0
                 while chunk := src.read(COPY_CHUNK):
