@@ -433,6 +433,10 @@ def test_without_imagenet_weights_the_form_trains_from_random_and_says_so(qtbot,
     form.mode.setCurrentIndex(form.mode.findData("head"))
     assert "Augmentation is off" in form.mode_note.text()
     assert "128 px trains about 3× faster" in form.size_note.text()
+    form.image_size.setValue(256)  # the hint follows the size chosen, not only the variant's
+    assert "128 px trains about 4× faster than 256 px" in form.size_note.text()
+    form.image_size.setValue(128)
+    assert not form.size_note.isVisibleTo(page)
 
 
 def test_choices_become_engine_settings_and_survive_a_restart(page):
