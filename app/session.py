@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 
 from app.settings import AppSettings
+from model.core.model_names import bundle_title
 from app.state import ActiveModel, BackendInfo, ModelChoice, VariantFacts, initial_facts
 from app.workers import WorkerPool
 from app.workers.backend import BackendLoader, OnlineProbe, PredictorLoader
@@ -170,7 +171,7 @@ class ModelSession(QObject):
     @staticmethod
     def describe_choice(choice: ModelChoice) -> str:
         if choice.bundle:
-            return f"fine-tuned model {Path(choice.bundle).name}"
+            return f"fine-tuned model ({bundle_title(choice.bundle)})"
         weights = {"imagenet": "ImageNet weights", "random": "random weights"}.get(
             choice.weights, f"weights {Path(choice.weights).name}"
         )

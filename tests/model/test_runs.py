@@ -130,3 +130,13 @@ def test_reading_runs_loads_no_qt():
     out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_a_runs_model_is_called_by_its_run_not_model_pt(finished_run):
+    from model.core.model_names import bundle_title
+    from model.nets.classifier import load_classifier
+
+    run, _ = finished_run
+    assert bundle_title(run / "model.pt") == f"run {run.name}"
+    assert bundle_title("/saved/pets.pt") == "bundle pets.pt"
+    assert load_classifier(bundle=run / "model.pt").source == f"run {run.name}"
