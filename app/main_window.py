@@ -198,8 +198,9 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_busy_changed(self, text: str) -> None:
-        self.busy_label.setText(f"{text}…" if text else "Ready")
-        self.busy_bar.setVisible(bool(text))
+        paused = self.pool.all_paused
+        self.busy_label.setText("Ready" if not text else text if paused else f"{text}…")
+        self.busy_bar.setVisible(bool(text) and not paused)  # a paused run is not busy
 
     @Slot(object)
     def _on_backend_loaded(self, info: BackendInfo) -> None:
