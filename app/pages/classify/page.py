@@ -249,6 +249,8 @@ class ClassifyPage(Page):
             return
         self._first_row = self.results.add_files(files)
         self.stack.setCurrentWidget(self.list_view)
+        # New results below older ones would arrive out of sight: bring the first of them into view.
+        self.list_view.scrollTo(self.results.index(self._first_row, 0), QListView.ScrollHint.PositionAtTop)
         thumbnailer = ThumbnailWorker(files, self._first_row, batch=self._clears)
         thumbnailer.thumbnail_ready.connect(self._on_thumbnail_ready)
         thumbnailer.ended.connect(self._on_thumbnailer_ended)
