@@ -608,3 +608,24 @@ def test_without_a_trash_deleting_a_run_asks_first(qtbot, tmp_path, monkeypatch)
     assert run.is_dir() and deleted == [] and "for good" in asked[0]  # Cancel keeps it
     files.delete(str(run))
     assert not run.exists() and deleted == [str(run)]
+
+
+def test_a_10_class_confusion_matrix_is_whole_and_labelled_at_1280x800(qtbot, window):
+    from model.training.evaluate import Evaluation
+
+    names = [f"class_{i}_{'long' * (i % 3)}" for i in range(10)]
+    matrix = [[(20 if i == j else (i * j) % 3) for j in range(10)] for i in range(10)]
+    per = {c: {"precision": 0.9, "recall": 0.8, "f1": 0.85, "support": 22} for c in names}
+    window.resize(1280, 800)
+    window.show_page("train")
+    window.show()
+    qtbot.waitExposed(window)
+    results = window.page("train").results
+    results.show_evaluation(Evaluation(0.85, names, matrix, per, [], 0.4, sum(map(sum, matrix))))
+    view = results.matrix
+    qtbot.waitUntil(lambda: view.viewport().rect().contains(view.visualRect(view.model().index(9, 9))))
+    model = view.matrix_model
+    # Names too long for the cells: columns are numbered, rows say which number is which, tooltips in full.
+    assert model.headerData(2, Qt.Orientation.Horizontal) == "3"
+    assert model.headerData(2, Qt.Orientation.Vertical) == "3  class_2_longlong"
+    assert "class_2_longlong" in model.headerData(2, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
