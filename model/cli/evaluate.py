@@ -26,9 +26,12 @@ def add_parser(subparsers) -> None:
 
 def format_confusion(classes: list[str], matrix: list[list[int]]) -> str:
     """A text table: rows are true classes, columns predicted ones."""
+    corner = "true \\ predicted"
     width = max(6, max(len(c) for c in classes) + 1, max(len(str(v)) for row in matrix for v in row) + 1)
-    head = "true \\ predicted".ljust(width) + "".join(c[: width - 1].rjust(width) for c in classes)
-    rows = [c[: width - 1].ljust(width) + "".join(str(v).rjust(width) for v in row) for c, row in zip(classes, matrix)]
+    # The row labels have their own column, as wide as the corner's words: the counts line up under their names.
+    label = max(len(corner), max(len(c) for c in classes)) + 1
+    head = corner.ljust(label) + "".join(c[: width - 1].rjust(width) for c in classes)
+    rows = [c.ljust(label) + "".join(str(v).rjust(width) for v in row) for c, row in zip(classes, matrix)]
     return "\n".join([head, *rows])
 
 

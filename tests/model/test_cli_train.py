@@ -145,3 +145,13 @@ def test_text_report_shows_a_bar_with_eta_on_a_terminal_and_real_epoch_durations
     report.show(EpochMetrics(1, 10, 0.5, 0.5, 0.4, 0.6, 0.001, 0.04, True))
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert line.startswith("epoch 1/10") and "1m06s" in line and "0.0s" not in line
+
+
+def test_evaluate_confusion_table_columns_line_up_under_their_names():
+    from model.cli.evaluate import format_confusion
+
+    lines = format_confusion(["a", "b", "c"], [[5, 0, 1], [0, 12, 0], [2, 0, 3]]).splitlines()
+    assert lines[0].startswith("true \\ predicted ") and lines[1].startswith("a ")
+    assert len({len(line) for line in lines}) == 1  # every row as long as the header
+    for name_at, row in ((lines[0].rindex("b"), lines[2]), (lines[0].rindex("c"), lines[3])):
+        assert row[name_at] != " "  # each count ends right under its column's name
