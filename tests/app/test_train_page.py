@@ -629,3 +629,22 @@ def test_a_10_class_confusion_matrix_is_whole_and_labelled_at_1280x800(qtbot, wi
     assert model.headerData(2, Qt.Orientation.Horizontal) == "3"
     assert model.headerData(2, Qt.Orientation.Vertical) == "3  class_2_longlong"
     assert "class_2_longlong" in model.headerData(2, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+
+
+def test_a_run_folder_in_use_by_another_training_is_refused_with_its_sentence(qtbot, page, tmp_path, monkeypatch):
+    from model.core.file_lock import FolderLock
+
+    data = make_dataset(tmp_path / "data")
+    scan(qtbot, page, data)
+    busy = tmp_path / "runs" / "busy"
+    held = FolderLock(busy)  # as a training in another process holds it
+    assert held.acquire() is None
+    monkeypatch.setattr("model.training.runs.new_run_dir", lambda *args: busy)
+    try:
+        page.start()
+        qtbot.waitUntil(page.is_settled, timeout=60_000)
+    finally:
+        held.release()
+    level, text = page.notices[-1]
+    assert level == "warning" and text.startswith(f"{busy} is in use by another training (pid {os.getpid()})")
+    assert not (busy / "model.pt").exists() and buttons(page)["start"]
