@@ -77,17 +77,23 @@ def classified_with(monkeypatch):
     return sources
 
 
+def launch(window, weights_server):
+    """Start the window as app.main() does, its online check and downloads aimed at the loopback server."""
+    address, gate = weights_server
+    window.session.weights_host = address
+    window.show()
+    window.start()
+    return gate
+
+
 @pytest.mark.slow
 def test_first_launch_online_downloads_the_weights_and_dropped_images_wait(
     qtbot, window, weights_server, classified_with, image_factory
 ):
-    address, gate = weights_server
+    gate = launch(window, weights_server)
     page = window.page("classify")
-    window.session.weights_host = address
     image_factory("drop/a.png", size=(40, 32))
     image_factory("drop/b.png", size=(40, 32), color=(10, 200, 30))
-    window.show()
-    window.start()
     # The random stand-in is ready and the download has begun (held at the server's gate).
     qtbot.waitUntil(lambda: page.first_download.running, timeout=60_000)
     assert window.session.active.imagenet_missing and page.banner.job.isVisibleTo(page)
@@ -115,11 +121,8 @@ def test_first_launch_online_downloads_the_weights_and_dropped_images_wait(
 def test_cancelling_the_first_download_classifies_with_random_weights_and_says_so(
     qtbot, window, weights_server, classified_with, image_factory
 ):
-    address, gate = weights_server
+    gate = launch(window, weights_server)
     page = window.page("classify")
-    window.session.weights_host = address
-    window.show()
-    window.start()
     qtbot.waitUntil(lambda: page.first_download.running, timeout=60_000)
     page.classify_paths([str(image_factory("drop/a.png"))])
     qtbot.wait(100)
