@@ -20,7 +20,7 @@ endif
 TORCH_INDEX ?=
 TORCH_SOURCE := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 
-.PHONY: run test lint bench install-desktop screenshots clean
+.PHONY: run test lint bench gpu-check install-desktop screenshots clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ lint: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) bench/classify.py
 	$(PY) bench/train.py
+
+# On a machine with an NVIDIA GPU: the cuda-marked tests, CUDA classification and training
+# throughput, the out-of-memory fallback; writes docs/gpu-check.md. Without CUDA it stops with one sentence.
+gpu-check: $(VENV)/.installed
+	$(PY) bench/gpu_check.py
 
 screenshots: $(VENV)/.installed
 	for page in classify models train attention; do \

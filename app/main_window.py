@@ -144,10 +144,16 @@ class MainWindow(QMainWindow):
         self.model_label.setToolTip("The active classifier and its weights")
         self.device_label = QLabel("Device: loading PyTorch…")
         self.device_label.setToolTip("Where the models run")
+        self.runtime_label = QLabel("")
+        self.runtime_label.setToolTip(
+            "The inference runtime and precision classification uses (Models ▸ Runtime; "
+            "Auto: the fastest that Measure on this machine found to agree with fp32)"
+        )
         status.addWidget(self.busy_bar)
         status.addWidget(self.busy_label, 1)
         status.addPermanentWidget(self.model_label)
         status.addPermanentWidget(self.device_label)
+        status.addPermanentWidget(self.runtime_label)
         self._on_busy_changed(self.pool.busy_text())
 
     # --- start-up and navigation -----------------------------------------------------
@@ -227,6 +233,7 @@ class MainWindow(QMainWindow):
     def _on_model_changed(self, active: ActiveModel) -> None:
         self.model_label.setText(active.summary())
         self.device_label.setText(f"Device: {active.device_name}")
+        self.runtime_label.setText(f"Runtime: {active.runtime}" if active.runtime else "")
 
     # --- settling (screenshots) and closing --------------------------------------------------
     def is_settled(self) -> bool:

@@ -1,6 +1,6 @@
 """Building the Predictor for a model choice without freezing the UI thread.
 
-On a CPU the Predictor runs on ONNX Runtime, with a graph that ``model.inference.runtime``
+On a CPU the Predictor runs on OpenVINO or ONNX Runtime, both from a graph that ``model.inference.runtime``
 exports the first time it meets a set of weights and then keeps in its cache.
 ``torch.onnx.export`` holds Python's GIL inside C++ for seconds at a stretch
 (tracing, constant folding, serialising the weights: about 2 s in one piece for
@@ -41,11 +41,11 @@ def load_classifier_for(choice: ModelChoice):
     return load_classifier(choice.variant, choice.weights)
 
 
-def needs_graph_export(classifier, device) -> bool:
+def needs_graph_export(classifier, device, runtime: str = "auto") -> bool:
     """Whether a Predictor for ``classifier`` on ``device`` would export an ONNX graph first."""
     from model.inference.runtime import OnnxRunner, wants_onnx
 
-    if not wants_onnx(device):
+    if not wants_onnx(device, runtime, classifier.variant.name):
         return False
     return not OnnxRunner.graph_path(classifier.model, classifier.preprocessing.crop_size).is_file()
 
@@ -82,7 +82,7 @@ def export_graph_in_child(choice: ModelChoice, stop: threading.Event) -> bool:
     return True
 
 
-def load_predictor(choice: ModelChoice, device: str, stop: threading.Event):
+def load_predictor(choice: ModelChoice, device: str, stop: threading.Event, runtime: str = "auto"):
     """The warmed-up Predictor for ``choice`` on ``device``, its graph exported out of process when needed.
 
     Returns None when ``stop`` was set before it was ready. Runs in a worker thread.
@@ -92,11 +92,11 @@ def load_predictor(choice: ModelChoice, device: str, stop: threading.Event):
 
     dev = resolve_device(device)  # an unavailable device fails before any loading
     classifier = load_classifier_for(choice)
-    if needs_graph_export(classifier, dev):
+    if needs_graph_export(classifier, dev, runtime):
         export_graph_in_child(choice, stop)
     if stop.is_set():
         return None
-    predictor = Predictor.from_classifier(classifier, dev)
+    predictor = Predictor.from_classifier(classifier, dev, runtime)
     predictor.warm_up()  # the session's first-run costs, here rather than on the first drop
     return predictor
 

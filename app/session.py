@@ -97,7 +97,7 @@ class ModelSession(QObject):
             return
         self._generation += 1
         self.loading = choice
-        loader = PredictorLoader(choice, self.backend.device, notes)
+        loader = PredictorLoader(choice, self.backend.device, notes, self.settings.runtime)
         loader.setProperty("generation", self._generation)
         loader.loaded.connect(self._on_predictor_loaded)
         loader.failed.connect(self._on_predictor_failed)
@@ -117,6 +117,22 @@ class ModelSession(QObject):
         self.settings.device = device
         self.backend = replace(self.backend, device=device)
         self.activate(self.active.choice if self.active else self.remembered_choice())
+
+    def set_runtime(self, runtime: str) -> None:
+        """Classify with another runtime from now on ("auto": the fastest measured here)."""
+        if runtime == self.settings.runtime:
+            return
+        self.settings.runtime = runtime
+        if self.backend is not None:
+            self.activate(self.active.choice if self.active else self.remembered_choice())
+
+    def runtime_measured(self, variant: str, label: str) -> None:
+        """A measurement chose ``label`` (e.g. "OpenVINO bf16") for ``variant``: under "auto" the
+        active classifier of that variant is loaded again to use it."""
+        active = self.active
+        if (self.settings.runtime == "auto" and active is not None and active.variant == variant
+                and active.runtime != label and self.loading is None):
+            self.activate(active.choice)
 
     def use_predictor(self, predictor, active: ActiveModel) -> None:
         """Make ``predictor`` the active classifier and remember the choice."""

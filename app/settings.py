@@ -19,6 +19,10 @@ VERSION = 1
 FOLDER_KINDS = ("images", "weights", "export", "bundle", "dataset")
 
 
+# model.inference.runtime.RUNTIME_CHOICES, spelt out so that settings load without torch.
+RUNTIMES = ("auto", "onnxruntime", "openvino", "torch")
+
+
 class AppSettings:
     """The app's persistent choices: window geometry, last folders, active model, device, page."""
 
@@ -108,6 +112,16 @@ class AppSettings:
     @device.setter
     def device(self, value: str) -> None:
         self._s.setValue("model/device", value)
+
+    @property
+    def runtime(self) -> str:
+        """The inference runtime: "auto" (the fastest measured here) or one of RUNTIMES."""
+        value = self._s.value("model/runtime", "auto", type=str) or "auto"
+        return value if value in RUNTIMES else "auto"  # a value from another version falls back
+
+    @runtime.setter
+    def runtime(self, value: str) -> None:
+        self._s.setValue("model/runtime", value if value in RUNTIMES else "auto")
 
     # --- the Classify page -------------------------------------------------------------
     @property

@@ -65,6 +65,7 @@ class ActiveModel:
     device: str
     device_name: str
     imagenet_missing: bool = False  # ImageNet weights were wanted but are not on disk: random meanwhile
+    runtime: str = ""  # what classification runs on, e.g. "OpenVINO bf16", "ONNX Runtime f32"
     notes: tuple[str, ...] = field(default_factory=tuple)  # e.g. why an earlier choice failed
 
     @property

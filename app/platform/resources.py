@@ -32,6 +32,11 @@ def icon_png(size: int) -> Path:
     return RESOURCES / "icons" / f"{size}x{size}" / f"{APP_ID}.png"
 
 
+def sample_photos() -> list[Path]:
+    """The photos the app ships (resources/samples), e.g. the inputs of the runtime agreement check."""
+    return sorted((RESOURCES / "samples").glob("*.jpg"))
+
+
 def app_icon():
     """The application icon: the PNG sizes for crisp small icons, the SVG for any other size."""
     from PySide6.QtGui import QIcon

@@ -58,12 +58,13 @@ class PredictorLoader(Worker):
 
     loaded = Signal(object, object)  # Predictor, ActiveModel
 
-    def __init__(self, choice: ModelChoice, device: str, notes: tuple[str, ...] = ()) -> None:
+    def __init__(self, choice: ModelChoice, device: str, notes: tuple[str, ...] = (), runtime: str = "auto") -> None:
         what = "fine-tuned model" if choice.bundle else f"EfficientNet-{choice.variant.upper()}"
         super().__init__(f"Loading {what}")
         self.choice = choice
         self.device = device
         self.notes = notes
+        self.runtime = runtime
 
     def work(self) -> None:
         from app.predictor_loading import load_predictor
@@ -74,7 +75,7 @@ class PredictorLoader(Worker):
         missing = not choice.bundle and choice.weights == "imagenet" and not is_imagenet_cached(choice.variant)
         # Never download behind the user's back: random weights now, the banner offers the rest.
         wanted = replace(choice, weights="random") if missing else choice
-        predictor = load_predictor(wanted, self.device, self._stop)
+        predictor = load_predictor(wanted, self.device, self._stop, self.runtime)
         if predictor is None:  # stopped while loading
             return
         classifier = predictor.classifier
@@ -87,6 +88,7 @@ class PredictorLoader(Worker):
             device_name=describe_device(predictor.device),
             imagenet_missing=missing,
             notes=self.notes,
+            runtime=predictor.runtime_label,
         )
         self.loaded.emit(predictor, active)
 

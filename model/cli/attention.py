@@ -3,18 +3,25 @@
 Writes, for one image: one overlay PNG per SE block in depth order
 (``00_stage1_block1.png`` …), ``gate_map.png``, ``gradcam.png`` and
 ``excitations.npz`` (one gate vector per block, values in [0, 1]); with
-``--json`` it prints the prediction and a summary of every block.
+``--json`` it prints the prediction and a summary of every block. ``--map``
+picks a method of ``model.explain.methods``: a per-block one for the block
+overlays, any other is also written as ``<method>.png``. ``--score`` adds
+every method's deletion/insertion AUC (random included), the SE ablation per
+block and ``faithfulness.npz`` with the curves.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from model.cli.arg_types import output_folder
 from model.cli.common import add_device_flag, add_json_flag, print_json
 from model.core.errors import StudioError
 from model.explain.render import COLORMAP_NAMES, DEFAULT_COLORMAP
 from model.core.variants import VARIANT_NAMES
+from model.explain.ablation import ABLATION_MODES
+from model.explain.methods import METHODS, method_names
 
 
 # The PNGs and excitations.npz of one image, with room to spare (B7: ~60 overlays).
@@ -33,8 +40,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", metavar="BUNDLE", help="a fine-tuned model bundle instead of --variant/--weights")
     p.add_argument("--out", required=True, type=output_folder, metavar="DIR", help="folder for the PNGs and excitations.npz")
     p.add_argument("--target", metavar="CLASS", help="class for Grad-CAM, by name or index (default: the prediction)")
-    p.add_argument("--map", choices=["se", "change"], default="se",
-                   help="overlay M = ReLU(Σ s·U) ('se') or the change SE made, with s − mean s ('change')")
+    p.add_argument("--map", choices=method_names(), default="se",
+                   help="the map to draw: " + "; ".join(f"{m.name}: {m.label}" for m in METHODS.values()))
+    p.add_argument("--layer", type=int, metavar="N",
+                   help="CAM stage: features.N (default: the deepest with a grid of at least 4×4)")
+    p.add_argument("--score", action="store_true",
+                   help="score every map by deletion/insertion AUC against a random map, and ablate each SE block")
+    p.add_argument("--ablate", choices=ABLATION_MODES, default="mean",
+                   help="with --score: replace a block's gates by their mean (default) or by 1 (no gating)")
     p.add_argument("--cmap", choices=COLORMAP_NAMES, default=DEFAULT_COLORMAP, help="colormap of the overlays")
     add_device_flag(p)
     add_json_flag(p, "the prediction and per-block summary")
@@ -70,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from model.explain.attention import analyse_image
+    from model.explain.evidence import map_entry
+    from model.explain.explainer import Explainer
     from model.nets.device import resolve_device
     from model.explain.figures import gate_map_figure
     from model.imaging.images import load_image
@@ -85,13 +100,23 @@ def run(args: argparse.Namespace) -> int:
     classifier = _load(args)
     classifier.model.to(device)
     target = _target_index(args.target, classifier.class_names)
-    result = analyse_image(classifier, image, target_class=target)
+    try:
+        result = analyse_image(classifier, image, target_class=target, cam_layer=args.layer)
+    except ValueError as e:
+        if args.layer is None:
+            raise
+        raise StudioError(f"--layer {args.layer}: {e}.") from None
+    explainer = Explainer(classifier.model, result)
 
     crop = result.images[0]
+    block_kind = args.map if METHODS[args.map].per_block else "se"
     for depth, block in enumerate(result.blocks):
-        save_png(overlay(crop, result.spatial_map(depth, kind=args.map).image, cmap=args.cmap), out / f"{block.file_stem}.png")
+        save_png(overlay(crop, result.spatial_map(depth, kind=block_kind).image, cmap=args.cmap), out / f"{block.file_stem}.png")
     save_png(gate_map_figure(result.gate_map(), cmap=args.cmap), out / "gate_map.png")
     save_png(overlay(crop, result.gradcam_map().image, cmap=args.cmap), out / "gradcam.png")
+    if not METHODS[args.map].per_block and args.map != "gradcam":
+        save_png(overlay(crop, explainer.map(args.map, layer=args.layer).image, cmap=args.cmap), out / f"{args.map}.png")
+    evidence, scores = _score(args, explainer, out) if args.score else (None, None)
     gates = {b.file_stem: result.excitation(d) for d, b in enumerate(result.blocks)}
     atomic_write(out / "excitations.npz", lambda f: np.savez(f, **gates))
 
@@ -112,12 +137,51 @@ def run(args: argparse.Namespace) -> int:
                 "top": [{"index": c.index, "label": c.label, "probability": c.probability} for c in top],
             },
             "gradcam_class": {"index": explained, "label": result.label(explained)},
+            "gradcam": map_entry(result.gradcam_map()),
             "blocks": blocks,
             "out": str(out),
+            **(evidence or {}),
         })
     else:
         print(f"{args.image}: {top[0].label} ({top[0].probability:.1%}); Grad-CAM explains {result.label(explained)!r}")
         for b in blocks:
             print(f"  {b['file']:<24} {b['name']:<40} mean gate {b['mean']:.3f}  max {b['max']:.3f}")
+        print(f"Grad-CAM at {result.cam_layer.label}")
+        if evidence is not None:
+            _print_evidence(evidence, scores)
         print(f"wrote {len(blocks)} block overlays, gate_map.png, gradcam.png and excitations.npz to {out}")
     return 0
+
+
+def _score(args: argparse.Namespace, explainer, out: Path) -> tuple[dict, dict]:
+    """Score every registered map and ablate the SE blocks; writes faithfulness.npz with the curves."""
+    import numpy as np
+
+    from model.cli.common import ProgressBar
+    from model.core.atomic import atomic_write
+    from model.explain.evidence import curves_table, evidence_json, score_methods
+
+    bar = ProgressBar(len(METHODS), "scoring maps")
+    try:
+        scores = score_methods(explainer, progress=lambda done, total, what: bar.update(done, what))
+    finally:
+        bar.close()
+    curves = curves_table(scores)
+    atomic_write(out / "faithfulness.npz", lambda f: np.savez(f, **curves))
+    return evidence_json(explainer, scores, args.ablate), scores
+
+
+def _print_evidence(evidence: dict, scores: dict) -> None:
+    from model.explain.evidence import beats_random
+
+    print("faithfulness (deletion AUC: lower is better; insertion AUC: higher is better)")
+    for name, s in evidence["faithfulness"].items():
+        where = evidence["maps"][name].get("layer") or evidence["maps"][name].get("block")
+        grid = "×".join(map(str, evidence["maps"][name]["grid"]))
+        mark = "" if name == "random" else ("  beats random" if beats_random(scores[name], scores["random"])
+                                            else "  NOT better than random")
+        print(f"  {METHODS[name].label:<18} deletion {s['deletion_auc']:.3f}  insertion {s['insertion_auc']:.3f}"
+              f"  ({where}, {grid}){mark}")
+    print(f"SE ablation ({evidence['ablation_mode']}): confidence drop per block")
+    for row in evidence["ablation"]:
+        print(f"  {row['block']:<40} {row['confidence_drop']:+.3f}" + ("  top-1 changes" if row["top1_changed"] else ""))

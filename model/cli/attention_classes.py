@@ -2,8 +2,9 @@
 
 Compares the SE gates of the classes of a folder (one sub-folder per class):
 writes ``class_comparison.npz`` (class means per block, within-class spread,
-divergence per block) and ``class_comparison.png`` (divergence over depth
-above the class-mean heat map).
+divergence per block, and the mean SE ablation curve per class) and
+``class_comparison.png`` (divergence over depth above the class-mean heat
+map, and the ablation curves).
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", required=True, metavar="BUNDLE", help="a fine-tuned model bundle (model.pt from `train`)")
     p.add_argument("--out", required=True, type=output_folder, metavar="DIR", help="folder for class_comparison.npz and .png")
     p.add_argument("--batch-size", type=positive_int, default=16, help="images per forward pass (default: 16)")
+    p.add_argument("--ablate", choices=("mean", "one", "none"), default="mean",
+                   help="per class, the mean drop in the prediction's probability when one block's gates are "
+                        "replaced by their mean (default) or by 1; 'none' skips it (one pass per image, not 17)")
     p.add_argument("--cmap", choices=COLORMAP_NAMES, default=DEFAULT_COLORMAP, help="colormap of the heat map")
     add_device_flag(p)
     add_json_flag(p, "per-class counts and per-block divergence")
@@ -57,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
     result: ClassComparison | None = None
     bar: ProgressBar | None = None
     try:
-        for event in class_comparison(classifier, args.data_dir, batch_size=max(1, args.batch_size)):
+        for event in class_comparison(classifier, args.data_dir, batch_size=max(1, args.batch_size),
+                                      ablation=None if args.ablate == "none" else args.ablate):
             if isinstance(event, Progress):
                 bar = bar or ProgressBar(event.total, "recording gates")
                 bar.update(event.done)
@@ -79,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
             "skipped": [{"path": p, "reason": r} for p, r in result.skipped],
             "blocks": [{**b.to_dict(), "divergence": float(d)} for b, d in zip(result.blocks, result.divergence)],
             "most_class_specific": best.name,
+            **_ablation_json(result),
             "files": [str(npz), str(png)],
         })
     else:
@@ -87,5 +93,22 @@ def run(args: argparse.Namespace) -> int:
         for b, d in zip(result.blocks, result.divergence):
             print(f"  {b.name:<40} divergence {d:.3f}")
         print(f"most class-specific gates: {best.name}")
+        if result.ablation is not None:
+            print(f"SE ablation ({result.ablation_mode}): mean confidence drop per block, input to output")
+            for name, curve in zip(result.class_names, result.ablation):
+                print(f"  {name:<12} " + " ".join(f"{d:+.2f}" for d in curve))
         print(f"wrote {npz} and {png}")
     return 0
+
+
+def _ablation_json(result) -> dict:
+    """``ablation``: per class, the mean confidence drop per SE block in depth order."""
+    if result.ablation is None:
+        return {}
+    return {
+        "ablation_mode": result.ablation_mode,
+        "ablation": [
+            {"class": name, "confidence_drop": [float(d) for d in curve]}
+            for name, curve in zip(result.class_names, result.ablation)
+        ],
+    }

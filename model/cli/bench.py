@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from model.cli.arg_types import image_size, positive_int
-from model.cli.common import ProgressBar, add_device_flag, add_json_flag, print_json
+from model.cli.common import ProgressBar, add_device_flag, add_json_flag, add_runtime_flag, print_json
 from model.core.variants import VARIANT_NAMES, get_variant
 
 
@@ -31,8 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="images per timed pass for the throughput figure (default: 16 on a GPU, 8 on a CPU)")
     p.add_argument("--repeats", type=positive_int, default=10, help="timed passes; the median is reported (default: 10)")
     p.add_argument("--image-size", type=image_size, default=None, help="input size (default: each variant's native one)")
-    p.add_argument("--runtime", choices=["auto", "torch", "onnx"], default="auto",
-                   help="auto: ONNX Runtime on a CPU, torch on a GPU (what classification uses)")
+    add_runtime_flag(p)
     add_json_flag(p, "one object per variant as a JSON list")
     p.set_defaults(run=run)
 
@@ -56,15 +55,16 @@ def run(args: argparse.Namespace) -> int:
     bar.close()
     if args.json:
         print_json([{
-            "variant": m.variant, "device": m.device, "runtime": m.runtime, "image_size": m.image_size,
+            "variant": m.variant, "device": m.device, "runtime": m.runtime, "precision": m.precision,
+            "image_size": m.image_size,
             "latency_ms": m.latency_ms_median, "images_per_sec": m.images_per_sec, "batch_size": m.batch_size,
             "lanes": m.lanes, "repeats": m.repeats,
         } for m in rows])
         return 0
     print(f"{describe_device(device)}; latency: median of {args.repeats} single images; "
           f"throughput: {batch} images per pass, as classification runs them (lanes > 1: one image at a time per core)")
-    print(f"{'variant':<8}{'runtime':<8}{'size':>6}{'latency ms':>12}{'images/s':>10}{'lanes':>7}")
+    print(f"{'variant':<8}{'runtime':<13}{'precision':<10}{'size':>6}{'latency ms':>12}{'images/s':>10}{'lanes':>7}")
     for m in rows:
-        print(f"{m.variant:<8}{m.runtime:<8}{m.image_size:>6}{m.latency_ms_median:>12.1f}{m.images_per_sec:>10.1f}"
+        print(f"{m.variant:<8}{m.runtime:<13}{m.precision:<10}{m.image_size:>6}{m.latency_ms_median:>12.1f}{m.images_per_sec:>10.1f}"
               f"{m.lanes:>7}")
     return 0

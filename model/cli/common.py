@@ -16,6 +16,16 @@ def add_device_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help=f"compute device: {', '.join(DEVICE_CHOICES)} (default: auto)")
 
 
+def add_runtime_flag(parser: argparse.ArgumentParser) -> None:
+    from model.inference.runtime import RUNTIME_CHOICES
+
+    parser.add_argument(
+        "--runtime", choices=RUNTIME_CHOICES, default="auto",
+        help="inference runtime (default: auto: the one `Measure on this machine` found fastest for the "
+        "variant among those that keep fp32's answers, else ONNX Runtime on a CPU and torch on a GPU)",
+    )
+
+
 def add_json_flag(parser: argparse.ArgumentParser, what: str = "results") -> None:
     parser.add_argument("--json", action="store_true", help=f"print {what} as JSON")
 

@@ -7,7 +7,7 @@ import sys
 import time
 
 from model.cli.arg_types import positive_int
-from model.cli.common import DownloadReporter, ProgressBar, add_device_flag, add_json_flag, print_json
+from model.cli.common import DownloadReporter, ProgressBar, add_device_flag, add_json_flag, add_runtime_flag, print_json
 from model.core.errors import StudioError
 from model.core.variants import VARIANT_NAMES
 
@@ -39,6 +39,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "pixels can reorder the lower-ranked labels",
     )
     add_device_flag(parser)
+    add_runtime_flag(parser)
     add_json_flag(parser, "results (one object per file per line)")
     parser.set_defaults(run=run, usage_error=parser.error)
     return parser
@@ -48,12 +49,13 @@ def _load_predictor(args: argparse.Namespace):
     from model.inference.predict import Predictor
 
     if args.model:
-        return Predictor.from_bundle(args.model, device=args.device, fast_decode=args.fast_decode)
+        return Predictor.from_bundle(args.model, device=args.device, runtime=args.runtime, fast_decode=args.fast_decode)
     variant = args.variant or "b0"
     reporter = DownloadReporter(variant)
     try:
         return Predictor(
-            variant, args.weights or "imagenet", device=args.device, progress=reporter, fast_decode=args.fast_decode
+            variant, args.weights or "imagenet", device=args.device, progress=reporter, runtime=args.runtime,
+            fast_decode=args.fast_decode,
         )
     finally:
         reporter.close()
@@ -116,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
             f"{len(files)} file(s), {errors} unreadable"
             + (f", {len(unread)} folder(s) not read" if unread else "")
             + f", in {time.perf_counter() - start:.1f} s "
-            f"({c.variant.title}, {c.source}, {predictor.device}).",
+            f"({c.variant.title}, {c.source}, {predictor.device}, {predictor.runtime_label}).",
             file=sys.stderr,
         )
     return 0

@@ -9,8 +9,13 @@ computed on demand and cached, so a GUI slider can scrub through depth cheaply:
 * ``result.spatial_map(depth, kind="se")`` → ``SpatialMap``: M = ReLU(Σ_c s_c·U_c),
   the channel sum of the SE block's output; ``kind="change"`` uses (s_c − mean s)
   instead of s_c, showing where SE boosts responses relative to uniform gating.
-* ``result.gradcam_map()`` → ``SpatialMap`` of Grad-CAM at ``model.training.features[-1]``
-  for the predicted (or a chosen) class; it matches the ``grad-cam`` package.
+* ``result.gradcam_map()`` → ``SpatialMap`` of Grad-CAM at ``result.cam_layer`` (the
+  deepest stage whose grid is at least 4×4, or a chosen one) for the predicted
+  (or a chosen) class; it matches the ``grad-cam`` package.
+
+The other registered methods (Grad-CAM++, Score-CAM, the random baseline), their
+faithfulness scores and SE ablation work on a result through
+``model.explain.explainer.Explainer``.
 
 All arrays are numpy; ``model.explain.render`` turns them into RGB images.
 """
@@ -27,6 +32,8 @@ from PIL import Image
 from torch import nn
 
 from model.explain.attention_classes import ClassComparison, ClassExcitationStats, class_comparison, divergence_score
+from model.explain.cams import gradient_cam, layer_pass
+from model.explain.layers import CamLayer, cam_layers, choose_cam_layer
 from model.explain.attention_views import GateCell, GateMap, SpatialMap, build_gate_map, make_spatial_map
 from model.explain.se_recorder import BlockInfo, SERecorder, se_blocks
 from model.core.variants import Preprocessing
@@ -72,36 +79,19 @@ def _check_efficientnet(model: nn.Module) -> None:
 
 
 def grad_cam(
-    model: nn.Module, x: torch.Tensor, target_classes: list[int] | None = None
+    model: nn.Module, x: torch.Tensor, target_classes: list[int] | None = None, layer: int | None = None
 ) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
-    """Grad-CAM at ``model.training.features[-1]``: (cam [N, h, w] after ReLU, logits [N, K], classes).
+    """Grad-CAM at stage ``layer`` of ``model.features`` (default: ``model.explain.layers``' rule):
+    (cam [N, h, w] after ReLU, logits [N, K], classes).
 
     weights_k = mean over space of ∂score/∂A_k, cam = ReLU(Σ_k weights_k·A_k),
-    as in Selvaraju et al. and the ``grad-cam`` package. The backbone runs
-    without autograd; only the pooled head is differentiated, so Grad-CAM costs
-    little more than the forward pass itself. ``x`` must be on the model's device.
+    as in Selvaraju et al. and the ``grad-cam`` package. Only the stages after
+    ``layer`` are differentiated. ``x`` must be on the model's device.
     """
     _check_efficientnet(model)
-    with torch.no_grad():
-        features = model.features(x)
-    return _cam_from_features(model, features, target_classes)
-
-
-def _cam_from_features(
-    model: nn.Module, features: torch.Tensor, target_classes: list[int] | None
-) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
-    a = features.detach().requires_grad_(True)
-    with torch.enable_grad():
-        logits = model.classifier(torch.flatten(model.avgpool(a), 1))
-        if target_classes is None:
-            target_classes = logits.argmax(dim=1).tolist()
-        if len(target_classes) != len(logits):
-            raise ValueError(f"{len(target_classes)} target classes for a batch of {len(logits)}")
-        index = torch.as_tensor(target_classes, device=logits.device).view(-1, 1)
-        (grads,) = torch.autograd.grad(logits.gather(1, index).sum(), a)
-    weights = grads.mean(dim=(2, 3), keepdim=True)
-    cam = torch.relu((weights * a.detach()).sum(dim=1))
-    return cam, logits.detach(), [int(c) for c in target_classes]
+    chosen = choose_cam_layer(model, tuple(x.shape[-2:]), layer)
+    result = layer_pass(model, x, chosen.index, target_classes)
+    return gradient_cam("gradcam", result.activations, result.gradients), result.logits, result.targets
 
 
 @dataclass
@@ -118,10 +108,13 @@ class AttentionResult:
     inputs: list[np.ndarray] | None  # per block: SE input U [N, C, h, w] float32; None if not kept
     logits: np.ndarray  # [N, K]
     target_classes: list[int]  # the class Grad-CAM explains, per image
-    gradcam: np.ndarray | None  # [N, h, w] Grad-CAM at model.features[-1] after ReLU, unnormalised
+    gradcam: np.ndarray | None  # [N, h, w] Grad-CAM at ``cam_layer`` after ReLU, unnormalised
     input_size: tuple[int, int]  # (H, W) of the model input: maps are upsampled to this
     images: np.ndarray | None = None  # [N, H, W, 3] uint8: the crops the model saw, for overlays
     class_names: list[str] | None = None
+    cam_layer: CamLayer | None = None  # the stage Grad-CAM was taken at
+    cam_layers: list[CamLayer] = field(default_factory=list)  # every stage a CAM can be taken at, with its grid
+    x: np.ndarray | None = None  # [N, 3, H, W] float32: the preprocessed input, for re-running perturbations
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -178,7 +171,8 @@ class AttentionResult:
             raise ValueError("this result was analysed without Grad-CAM")
         key = ("gradcam", i)
         if key not in self._cache:
-            self._cache[key] = make_spatial_map(torch.from_numpy(self.gradcam[i]), self.input_size, "gradcam", None)
+            raw = torch.from_numpy(self.gradcam[i])
+            self._cache[key] = make_spatial_map(raw, self.input_size, "gradcam", None, self.cam_layer)
         return self._cache[key]
 
     def gate_map(self, i: int = 0, order: str = "sorted", width: int | None = None) -> GateMap:
@@ -198,13 +192,16 @@ def analyse_tensor(
     images: np.ndarray | None = None,
     keep_inputs: bool = True,
     with_gradcam: bool = True,
+    cam_layer: int | None = None,
 ) -> AttentionResult:
     """Record SE gates (and inputs) and Grad-CAM for a preprocessed batch ``x`` [N, 3, H, W].
 
     One forward pass on the model's own device; the model is put in eval mode
     for the pass and its previous mode restored afterwards. Hooks are removed
     even if the pass raises. ``target_classes`` picks the class Grad-CAM
-    explains per image (default: the predicted class).
+    explains per image (default: the predicted class); ``cam_layer`` the stage
+    of ``model.features`` it is taken at (default: the deepest with a grid of
+    at least 4×4, see ``model.explain.layers``).
 
     Memory: the kept SE inputs U take about 9 MiB per image for B0 at 224 px,
     75 MiB for B4 at 380 px and 470 MiB for B7 at 600 px. With
@@ -216,18 +213,13 @@ def analyse_tensor(
     was_training = model.training
     if was_training:  # eval() walks every module: skip it when there is nothing to switch
         model.eval()
+    layers = cam_layers(model, tuple(x.shape[-2:]))
+    layer = choose_cam_layer(model, tuple(x.shape[-2:]), cam_layer)
     recorder = SERecorder(model, keep_inputs=keep_inputs)
     try:
-        with recorder, torch.no_grad():
-            features = model.features(x)
-        if with_gradcam:
-            cam, logits, targets = _cam_from_features(model, features, target_classes)
-            cam_np = cam.float().cpu().numpy()
-        else:
-            with torch.no_grad():
-                logits = model.classifier(torch.flatten(model.avgpool(features), 1))
-            targets = target_classes or logits.argmax(dim=1).tolist()
-            cam_np = None
+        with recorder:
+            recorded = layer_pass(model, x, layer.index, target_classes, gradients=with_gradcam)
+        cam = gradient_cam("gradcam", recorded.activations, recorded.gradients) if with_gradcam else None
     finally:
         if was_training:
             model.train()
@@ -237,12 +229,15 @@ def analyse_tensor(
         blocks=list(recorder.blocks),
         excitations=[s.numpy() for s in recorder.excitations],
         inputs=[u.numpy() for u in recorder.inputs] if keep_inputs else None,
-        logits=logits.float().cpu().numpy(),
-        target_classes=[int(c) for c in targets],
-        gradcam=cam_np,
+        logits=recorded.logits.float().cpu().numpy(),
+        target_classes=recorded.targets,
+        gradcam=cam.float().cpu().numpy() if cam is not None else None,
         input_size=(int(x.shape[-2]), int(x.shape[-1])),
         images=images,
         class_names=list(class_names) if class_names is not None else None,
+        cam_layer=layer,
+        cam_layers=layers,
+        x=x.detach().float().cpu().numpy(),
     )
 
 
@@ -255,6 +250,7 @@ def analyse_image(
     target_class: int | None = None,
     keep_inputs: bool = True,
     with_gradcam: bool = True,
+    cam_layer: int | None = None,
 ) -> AttentionResult:
     """Analyse one image with a ``Classifier`` (or a bare model plus ``preprocessing``).
 
@@ -282,4 +278,5 @@ def analyse_image(
         images=crop[None],
         keep_inputs=keep_inputs,
         with_gradcam=with_gradcam,
+        cam_layer=cam_layer,
     )

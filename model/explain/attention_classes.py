@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 from pathlib import Path
 from typing import Iterator
@@ -86,6 +86,8 @@ class ClassComparison:
     within_spread: np.ndarray  # [B, K] float32
     divergence: np.ndarray  # [B] float32
     skipped: list[tuple[str, str]]  # unreadable files: (path, reason)
+    ablation: np.ndarray | None = None  # [K, B] mean confidence drop of the prediction per class, block ablated
+    ablation_mode: str | None = None  # "mean" or "one" (see model.explain.ablation); None when not measured
 
     @property
     def most_class_specific(self) -> BlockInfo:
@@ -105,6 +107,8 @@ class ClassComparison:
         }
         for block, means in zip(self.blocks, self.class_means):
             arrays[f"mean_{block.file_stem}"] = means
+        if self.ablation is not None:
+            arrays["ablation"] = self.ablation
         return atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
@@ -130,6 +134,7 @@ def class_comparison(
     preprocessing: Preprocessing | None = None,
     batch_size: int = 16,
     cancel: threading.Event | None = None,
+    ablation: str | None = None,
 ) -> Iterator[Progress | ClassComparison]:
     """Mean SE excitation per class and block over ``data_dir`` (one sub-folder per class).
 
@@ -143,7 +148,10 @@ def class_comparison(
     Runs on the model's device; hooks are attached only during each forward
     pass, so nothing stays hooked while the caller holds a paused generator.
     Raises ``DatasetError`` for a folder without at least two classes of
-    readable images.
+    readable images. With ``ablation`` ("mean" or "one", see
+    ``model.explain.ablation``) it also ablates every SE block for every image
+    and reports each class's mean drop in the predicted class's probability
+    (about 1 + blocks forward passes per image instead of 1).
     """
     from model.imaging.images import load_image
     from model.imaging.transforms import eval_tensor
@@ -159,6 +167,7 @@ def class_comparison(
     yield Progress(0, total, f"{total} images in {len(classes)} classes")
     recorder = SERecorder(model, keep_inputs=False)
     stats = ClassExcitationStats(len(classes), [b.channels for b in recorder.blocks])
+    drop_sums = np.zeros((len(classes), len(recorder.blocks)), np.float64)
     device = next(model.parameters()).device
     skipped: list[tuple[str, str]] = []
     size = (preprocessing.resize_size, preprocessing.resize_size)
@@ -173,23 +182,43 @@ def class_comparison(
             except ImageError as e:
                 skipped.append((str(path), e.reason))
         if tensors:
-            _record_batch(model, recorder, torch.stack(tensors).to(device))
+            x = torch.stack(tensors).to(device)
+            predicted = _record_batch(model, recorder, x)
             stats.add(labels, [s.numpy() for s in recorder.excitations])
+            if ablation is not None:
+                np.add.at(drop_sums, np.asarray(labels), _batch_drops(model, x, predicted, ablation))
         done = min(total, start + batch_size)
         yield Progress(done, total, f"{done}/{total} images" + (f", {len(skipped)} unreadable" if skipped else ""))
-    yield _finish(root, classes, recorder.blocks, stats, skipped)
+    result = _finish(root, classes, recorder.blocks, stats, skipped)
+    if ablation is not None:
+        keep = np.flatnonzero(stats.counts > 0)  # the classes _finish kept, in the same order
+        mean_drops = (drop_sums[keep] / stats.counts[keep, None]).astype(np.float32)
+        result = replace(result, ablation=mean_drops, ablation_mode=ablation)
+    yield result
 
 
-def _record_batch(model: nn.Module, recorder: SERecorder, x: torch.Tensor) -> None:
+def _record_batch(model: nn.Module, recorder: SERecorder, x: torch.Tensor) -> list[int]:
+    """Record the gates of one batch; returns the predicted classes."""
     was_training = model.training
     if was_training:
         model.eval()
     try:
         with recorder, torch.no_grad():
-            model(x)
+            return model(x).argmax(dim=1).tolist()
     finally:
         if was_training:
             model.train()
+
+
+def _batch_drops(model: nn.Module, x: torch.Tensor, targets: list[int], mode: str) -> np.ndarray:
+    from model.explain.ablation import batch_drops
+
+    was_training = model.training
+    model.eval()
+    try:
+        return batch_drops(model, x, targets, mode=mode)
+    finally:
+        model.train(was_training)
 
 
 def _finish(root, classes, blocks, stats: ClassExcitationStats, skipped) -> ClassComparison:

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from model.explain.layers import CamLayer
 from model.explain.se_recorder import BlockInfo
 
 GATE_ORDERS = ("sorted", "channel")
@@ -22,7 +23,7 @@ GATE_ORDERS = ("sorted", "channel")
 def upsample(raw: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Bilinear upsampling of a [h, w] map to ``size`` = (H, W), pixel centres aligned
     (``align_corners=False``, the convention of OpenCV's ``resize`` used by ``grad-cam``)."""
-    return F.interpolate(raw[None, None].float(), size=size, mode="bilinear", align_corners=False)[0, 0]
+    return F.interpolate(raw.detach()[None, None].float().cpu(), size=size, mode="bilinear", align_corners=False)[0, 0]
 
 
 def normalise(values: np.ndarray) -> tuple[np.ndarray, float, float]:
@@ -46,12 +47,26 @@ class SpatialMap:
     cell is softened by the bilinear blend).
     """
 
-    kind: str  # "se", "change" or "gradcam"
-    block: BlockInfo | None  # None for Grad-CAM
+    kind: str  # the name of its method in model.explain.methods: "se", "change", "gradcam", …
+    block: BlockInfo | None  # the SE block of a per-block map; None otherwise
     raw: np.ndarray  # [h, w] float32
     image: np.ndarray  # [H, W] float32 in [0, 1]
     vmin: float
     vmax: float
+    layer: CamLayer | None = None  # the feature stage of a CAM (and of the random map)
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        """(h, w) of the grid the map was computed on: how finely it can localise anything."""
+        return int(self.raw.shape[0]), int(self.raw.shape[1])
+
+    @property
+    def source(self) -> str:
+        """Where the map was taken, e.g. "s6 b3 · 4×4" or "features.5 · 112 ch · 4×4"."""
+        if self.layer is not None:
+            return self.layer.label
+        where = self.block.short_name + " · " if self.block is not None else ""
+        return f"{where}{self.grid[0]}×{self.grid[1]}"
 
     def grid_cell(self, x: float, y: float) -> tuple[int, int]:
         """(row, col) of ``raw`` under pixel (x, y) of ``image`` (clamped to the grid)."""
@@ -66,11 +81,13 @@ class SpatialMap:
         return float(self.raw[self.grid_cell(x, y)])
 
 
-def make_spatial_map(raw: torch.Tensor, size: tuple[int, int], kind: str, block: BlockInfo | None) -> SpatialMap:
+def make_spatial_map(raw: torch.Tensor, size: tuple[int, int], kind: str, block: BlockInfo | None,
+                     layer: CamLayer | None = None) -> SpatialMap:
     # Normalise after upsampling (as grad-cam does): bilinear never overshoots, but an
     # isolated peak cell is blended with its neighbours, so the range can shrink a little.
     scaled, lo, hi = normalise(upsample(raw, size).numpy())
-    return SpatialMap(kind, block, raw.float().numpy().astype(np.float32, copy=True), scaled, lo, hi)
+    return SpatialMap(kind, block, raw.detach().float().cpu().numpy().astype(np.float32, copy=True), scaled, lo, hi,
+                      layer)
 
 
 @dataclass(frozen=True)
@@ -102,6 +119,13 @@ class GateMap:
     channels: np.ndarray  # [B, width] int32: channel index shown in each cell
     blocks: list[BlockInfo]
     order: str
+    means: np.ndarray | None = None  # [B] mean gate of each block over its own channels
+
+    def centred(self) -> np.ndarray:
+        """Each gate minus its block's mean: the contrast the fixed 0–1 scale hides when most gates sit
+        near 0.5 (draw it with a diverging colour map, symmetric about 0)."""
+        means = self.means if self.means is not None else self.values.mean(axis=1)
+        return (self.values - means[:, None]).astype(np.float32)
 
     @property
     def width(self) -> int:
@@ -134,4 +158,5 @@ def build_gate_map(gates: list[np.ndarray], blocks: list[BlockInfo], order: str 
         picks = ((np.arange(width) + 0.5) * len(g) / width).astype(np.int64)
         channels[row] = ranked[picks]
         values[row] = g[channels[row]]
-    return GateMap(values, channels, list(blocks), order)
+    means = np.array([float(np.mean(g)) for g in gates], np.float32)
+    return GateMap(values, channels, list(blocks), order, means)

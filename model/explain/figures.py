@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from model.explain.render import (
     DEFAULT_COLORMAP,
+    DIVERGING,
     ValueRange,
     apply_colormap,
     as_rgb_array,
@@ -147,11 +148,15 @@ def line_chart(
     title: str = "",
     size: tuple[int, int] = (720, 220),
     label_every: int = 1,
+    series: list[str] | None = None,
 ) -> np.ndarray:
-    """A simple line chart of ``values`` with x tick labels (every ``label_every``-th shown)."""
-    values = np.asarray(values, np.float64)
+    """A simple line chart of ``values`` with x tick labels (every ``label_every``-th shown).
+
+    ``values`` is one curve [n] or several [S, n]; with ``series`` naming them, a legend is drawn.
+    """
+    curves = np.atleast_2d(np.asarray(values, np.float64))
     width, height = size
-    vrange = nice_range(min(0.0, float(values.min())), float(values.max()))
+    vrange = nice_range(min(0.0, float(curves.min())), float(curves.max()))
     left, right, top, bottom = 56, 12, 24 if title else 8, 40
     im, draw = canvas(width, height)
     if title:
@@ -162,27 +167,41 @@ def line_chart(
         y = top + plot_h - (tick - vrange.lo) / span * plot_h
         draw.line([left, y, left + plot_w, y], fill=FAINT)
         draw_text(draw, (left - 6, y), vrange.label(tick), 11, anchor="rm")
-    n = len(values)
+    n = curves.shape[1]
     xs = [left + (plot_w * (k + 0.5) / n) for k in range(n)]
-    ys = [top + plot_h - (v - vrange.lo) / span * plot_h for v in values]
-    draw.line(list(zip(xs, ys)), fill=tuple(int(c) for c in colormap_lut("viridis")[80]), width=2)
-    for k, (x, y) in enumerate(zip(xs, ys)):
-        draw.ellipse([x - 2.5, y - 2.5, x + 2.5, y + 2.5], fill=INK)
+    lut = colormap_lut("viridis")
+    for c, curve in enumerate(curves):
+        colour = tuple(int(v) for v in lut[80 if len(curves) == 1 else int(200 * c / (len(curves) - 1))])
+        ys = [top + plot_h - (v - vrange.lo) / span * plot_h for v in curve]
+        draw.line(list(zip(xs, ys)), fill=colour, width=2)
+        for x, y in zip(xs, ys):
+            draw.ellipse([x - 2.5, y - 2.5, x + 2.5, y + 2.5], fill=INK if len(curves) == 1 else colour)
+        if series:
+            draw.line([left + 8, top + 8 + 14 * c, left + 24, top + 8 + 14 * c], fill=colour, width=3)
+            draw_text(draw, (left + 28, top + 8 + 14 * c), series[c], 10, anchor="lm")
+    for k, x in enumerate(xs):
         if k % label_every == 0:
             draw_text(draw, (x, top + plot_h + 6), x_labels[k], 10, anchor="mt")
     draw.rectangle([left, top, left + plot_w, top + plot_h], outline=INK)
     return np.asarray(im)
 
 
-def gate_map_figure(gate_map, *, cmap: str = DEFAULT_COLORMAP, title: str | None = None, plot_width: int = 768) -> np.ndarray:
-    """The ``GateMap`` of ``model.explain.attention`` as an annotated image, on a fixed 0-1 scale.
+def gate_map_figure(gate_map, *, cmap: str = DEFAULT_COLORMAP, title: str | None = None, plot_width: int = 768,
+                    centred: bool = False) -> np.ndarray:
+    """The ``GateMap`` of ``model.explain.attention`` as an annotated image, on a fixed 0-1 scale,
+    or (``centred``) as gate minus block mean on a diverging map symmetric about 0.
 
     A fixed scale keeps figures of different images comparable (gates always lie in (0, 1)).
     """
     labels = [f"{b.short_name} · {b.channels} ch" for b in gate_map.blocks]
-    body = labelled_heatmap(gate_map.values, labels, cmap=cmap, vrange=nice_range(0.0, 1.0), plot_width=plot_width)
     how = "sorted high to low within each block" if gate_map.order == "sorted" else "in channel order"
-    return titled(body, title or f"SE gates s per block (rows, input to output); channels {how}")
+    if not centred:
+        body = labelled_heatmap(gate_map.values, labels, cmap=cmap, vrange=nice_range(0.0, 1.0), plot_width=plot_width)
+        return titled(body, title or f"SE gates s per block (rows, input to output); channels {how}")
+    values = gate_map.centred()
+    limit = float(np.abs(values).max()) or 1.0
+    body = labelled_heatmap(values, labels, cmap=DIVERGING, vrange=nice_range(-limit, limit), plot_width=plot_width)
+    return titled(body, title or f"SE gates minus each block's mean (blue below, red above); channels {how}")
 
 
 def class_comparison_figure(comparison, *, cmap: str = DEFAULT_COLORMAP, plot_width: int = 768) -> np.ndarray:
@@ -214,7 +233,17 @@ def class_comparison_figure(comparison, *, cmap: str = DEFAULT_COLORMAP, plot_wi
     )
     order = ", ".join(comparison.class_names)
     heat = titled(heat, f"mean gate per class; rows within each block: {order}", size=12)
-    return vstack([chart, heat], gap=16)
+    parts = [chart, heat]
+    if getattr(comparison, "ablation", None) is not None:
+        parts.append(line_chart(
+            comparison.ablation,
+            [b.short_name for b in blocks],
+            title=f"SE ablation ({comparison.ablation_mode}): mean drop in the prediction's probability per class",
+            size=(plot_width + 120, 40 + max(200, 14 * k + 60)),
+            label_every=every,
+            series=list(comparison.class_names),
+        ))
+    return vstack(parts, gap=16)
 
 
 def text_block(lines: list[str], size: int = 12, width: int | None = None) -> np.ndarray:
@@ -227,7 +256,8 @@ def text_block(lines: list[str], size: int = 12, width: int | None = None) -> np
 
 
 def attention_view_figure(
-    result, depth: int, *, kind: str = "se", order: str = "sorted", i: int = 0, cmap: str = DEFAULT_COLORMAP
+    result, depth: int, *, kind: str = "se", order: str = "sorted", i: int = 0, cmap: str = DEFAULT_COLORMAP,
+    centred: bool = False,
 ) -> np.ndarray:
     """One image's attention view as a picture: the crop, block ``depth``'s SE overlay, Grad-CAM
     and the top-5 classes in a row, with the gate map below (what the GUI's Attention page shows)."""
@@ -244,6 +274,8 @@ def attention_view_figure(
         titled(text_block(top), "top-5 classes"),
     ], gap=12)
     caption = text_block([f"SE block {depth + 1} of {result.num_blocks}: {block.name}; "
-                          f"colours span 0 to {smap.vmax:.3g} (scaled per block)"])
-    gates = gate_map_figure(result.gate_map(i, order), cmap=cmap, plot_width=max(384, row.shape[1] - 160))
+                          f"colours span 0 to {smap.vmax:.3g} (scaled per block)",
+                          f"Grad-CAM at {result.gradcam_map(i).source}"])
+    gates = gate_map_figure(result.gate_map(i, order), cmap=cmap, plot_width=max(384, row.shape[1] - 160),
+                            centred=centred)
     return vstack([row, caption, gates], gap=12)

@@ -43,19 +43,35 @@ _CONTROL_POINTS = {
     ),
 }
 COLORMAP_NAMES: tuple[str, ...] = tuple(_CONTROL_POINTS)
+# Diverging, for signed values centred on 0 (below / 0 / above): the ends and middle of Moreland's
+# "cool to warm", which stays readable for most colour-blind viewers.
+_DIVERGING = ((59, 76, 192), (221, 221, 221), (180, 4, 38))
+DIVERGING = "diverging"  # its name for colormap_lut / apply_colormap (not one of the user's COLORMAP_NAMES)
 DEFAULT_COLORMAP = "inferno"
 NAN_COLOR = (64, 64, 64)
 
 
 @lru_cache(maxsize=None)
 def colormap_lut(name: str = DEFAULT_COLORMAP) -> np.ndarray:
-    """The 256×3 uint8 lookup table of colormap ``name`` (read-only)."""
+    """The 256×3 uint8 lookup table of colormap ``name`` (read-only); ``DIVERGING`` is the signed map."""
+    if name == DIVERGING:
+        return diverging_lut()
     if name not in _CONTROL_POINTS:
         raise ValueError(f"unknown colormap {name!r}: choose one of {', '.join(COLORMAP_NAMES)}")
     raw = bytes.fromhex(_CONTROL_POINTS[name])
     points = np.frombuffer(raw, np.uint8).reshape(-1, 3).astype(np.float64)
     at = np.arange(len(points)) * 5.0
     lut = np.stack([np.interp(np.arange(256), at, points[:, k]) for k in range(3)], axis=1)
+    lut = np.round(lut).astype(np.uint8)
+    lut.flags.writeable = False
+    return lut
+
+
+@lru_cache(maxsize=None)
+def diverging_lut() -> np.ndarray:
+    """The 256×3 uint8 table of the diverging map: blue below 0, light grey at 0, red above (read-only)."""
+    points = np.array(_DIVERGING, np.float64)
+    lut = np.stack([np.interp(np.arange(256), [0, 127.5, 255], points[:, k]) for k in range(3)], axis=1)
     lut = np.round(lut).astype(np.uint8)
     lut.flags.writeable = False
     return lut

@@ -1,8 +1,8 @@
-"""Taking models out of the app: ONNX and TorchScript files that run without it.
+"""Taking models out of the app: ONNX, TorchScript and OpenVINO IR files that run without it.
 
 An exported file carries what someone else needs to use it: the class names,
 the input size, the mean/std and resize recipe, and the variant. Every export
-is verified straight away by running the file (ONNX Runtime, or TorchScript)
+is verified straight away by running the file (ONNX Runtime, TorchScript or OpenVINO)
 against the torch model on a few inputs and reporting the largest difference.
 Files are written to a temporary name and renamed, so a failed export never
 leaves a half-written file where the user asked for one.
@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -26,7 +28,18 @@ from model.core.faults import WriteError, is_write_failure
 from model.core.json_text import json_text
 from model.core.variants import Preprocessing
 
-EXPORT_FORMATS = ("onnx", "torchscript")
+# torch.onnx.export keeps global state: two exports at once (a model loading while an INT8 export
+# runs, say) fail with "GLOBALS.in_onnx_export must be False". Every export takes its turn.
+_ONNX_EXPORT_LOCK = threading.Lock()
+EXPORT_FORMATS = ("onnx", "torchscript", "openvino")
+# Formats whose code lives in a module of its own register their writer and their runner here
+# (model/export/openvino_ir.py: "openvino"; the package's __init__ imports it).
+REGISTERED: dict[str, tuple[Callable, Callable[[str | os.PathLike, np.ndarray], np.ndarray]]] = {}
+
+
+def register_format(name: str, writer: Callable, run_file: Callable[[str | os.PathLike, np.ndarray], np.ndarray]) -> None:
+    """Add a format: ``writer(model, path, image_size, metadata) -> Path`` and ``run_file(path, inputs) -> logits``."""
+    REGISTERED[name] = (writer, run_file)
 ONNX_OPSET = 17
 INPUT_NAME = "image"
 OUTPUT_NAME = "logits"
@@ -80,7 +93,7 @@ def write_onnx(model: nn.Module, path: str | os.PathLike, image_size: int, metad
     try:
         # no_grad: tracing with autograd on keeps every activation for a backward
         # pass that never comes (B7 at 600 px: 5.6 GB peak and 10 s, against 2.0 GB and 4 s).
-        with warnings.catch_warnings(), torch.no_grad():
+        with _ONNX_EXPORT_LOCK, warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # the TorchScript-based exporter is chatty
             # dynamo=False: the TorchScript-based exporter needs no onnxscript and
             # handles EfficientNet in well under a second.
@@ -160,6 +173,8 @@ def exported_logits(path: str | os.PathLike, fmt: str, inputs: torch.Tensor) -> 
 
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         return session.run([OUTPUT_NAME], {INPUT_NAME: inputs.numpy()})[0]
+    if fmt in REGISTERED:
+        return REGISTERED[fmt][1](path, inputs.numpy())
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         return torch.jit.load(str(path), map_location="cpu")(inputs).numpy()
@@ -191,7 +206,10 @@ def export_model(
     if fmt not in EXPORT_FORMATS:
         raise ExportError(f"Unknown export format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}.")
     meta = export_metadata(variant, class_names, preprocessing)
-    writer = write_onnx if fmt == "onnx" else write_torchscript
+    if fmt in REGISTERED:
+        writer = REGISTERED[fmt][0]
+    else:
+        writer = write_onnx if fmt == "onnx" else write_torchscript
     path = writer(model, out, preprocessing.crop_size, meta)
     diff = verify_export(path, fmt, model, preprocessing.crop_size)
     if not diff <= tolerance:
@@ -203,7 +221,7 @@ def export_model(
 
 
 def export_bundle(bundle_path: str | os.PathLike, fmt: str, out: str | os.PathLike) -> ExportReport:
-    """Export a fine-tuned bundle (``model.pt``) to ONNX or TorchScript."""
+    """Export a fine-tuned bundle (``model.pt``) to ONNX, TorchScript or OpenVINO IR (fp32; INT8: ``model.export.int8``)."""
     from model.nets.bundle import load_bundle
 
     bundle = load_bundle(bundle_path)  # validates, including bundles from older versions

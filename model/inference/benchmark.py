@@ -3,7 +3,7 @@
 ``measure_variant`` times one variant's forward pass on a device: latency is the
 median of single-image passes, throughput comes from passes of ``batch_size``
 images. It times the runtime classification really uses there, the way it uses
-it: on a CPU, ONNX Runtime with many images spread over one lane per core
+it: on a CPU, OpenVINO or ONNX Runtime with many images spread over one lane per core
 (``Predictor``'s lanes); on a GPU, torch with channels_last/autocast on batches
 (see ``model.inference.runtime``).
 Weights are random: speed does not depend on their values, and nothing has to
@@ -21,7 +21,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Generator, Iterable, Iterator
 
 import torch
 
@@ -43,7 +43,8 @@ class Measurement:
     batch_size: int = 1
     image_size: int = 224
     repeats: int = 0
-    runtime: str = "torch"  # "onnx" (ONNX Runtime) or "torch"
+    runtime: str = "torch"  # "onnxruntime", "openvino" or "torch"
+    precision: str = "f32"  # "f32", "bf16" or "autocast"
     lanes: int = 1  # threads each running single images for the throughput (1: whole batches)
 
 
@@ -117,39 +118,15 @@ def _measure_steps(
         single = torch.randn(1, 3, size, size)
         batch = torch.randn(batch_size, 3, size, size) if batch_size > 1 else None
 
-    # The runtime classification uses on this device (ONNX Runtime on a CPU). Its graph of
+    # The runtime classification uses on this device (OpenVINO or ONNX Runtime on a CPU). Its graph of
     # these throwaway weights goes to a temporary folder, not the user's graph cache.
-    lanes = cpu_cores() if device.type == "cpu" else 1
     with tempfile.TemporaryDirectory(prefix="studio-bench-") as tmp:
         runner = make_runner(net, v.name, device, size, runtime, cache=Path(tmp))
         # The lanes' session loads the graph too, so before the folder goes.
-        lane = runner.lane() if lanes > 1 and batch is not None else None
+        lane = runner.lane() if device.type == "cpu" and cpu_cores() > 1 and batch is not None else None
     yield None  # building the runner (an ONNX export on a CPU) can take seconds: a cancel point
 
-    single_times = []
-    for i in range(WARMUP_PASSES + repeats):
-        seconds = _timed(runner, single)
-        if i >= WARMUP_PASSES:
-            single_times.append(seconds)
-        yield None
-    latency = statistics.median(single_times)
-
-    if batch is None:
-        images_per_sec, lanes = 1.0 / latency, 1
-    elif lane is None:
-        lanes = 1
-        batch_times = []
-        for _ in range(WARMUP_PASSES + repeats):
-            batch_times.append(_timed(runner, batch))
-            yield None
-        images_per_sec = batch_size / statistics.median(batch_times[WARMUP_PASSES:])
-    else:
-        lane_times = []
-        with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="bench-lane") as pool:
-            for _ in range(WARMUP_PASSES + repeats):
-                lane_times.append(_timed_in_lanes(pool, lane, batch))
-                yield None
-        images_per_sec = batch_size / statistics.median(lane_times[WARMUP_PASSES:])
+    latency, images_per_sec, lanes = yield from time_runner(runner, single, batch, repeats, lane)
 
     yield Measurement(
         variant=v.name,
@@ -160,8 +137,41 @@ def _measure_steps(
         image_size=size,
         repeats=repeats,
         runtime=runner.name,
+        precision=runner.precision,
         lanes=lanes,
     )
+
+
+def time_runner(
+    runner, single: torch.Tensor, batch: torch.Tensor | None, repeats: int, lane=None,
+) -> Generator[None, None, tuple[float, float, int]]:
+    """Time ``runner`` as classification uses it: yields None after each pass, returns (latency s, images/s, lanes).
+
+    Latency is the median of single-image passes. Throughput runs ``batch`` through
+    ``lane`` on one thread per core when there is a lane, else as whole batches;
+    without a batch it is one image's rate.
+    """
+    single_times = []
+    for i in range(WARMUP_PASSES + repeats):
+        seconds = _timed(runner, single)
+        if i >= WARMUP_PASSES:
+            single_times.append(seconds)
+        yield None
+    latency = statistics.median(single_times)
+    if batch is None:
+        return latency, 1.0 / latency, 1
+    times = []
+    if lane is None:
+        for _ in range(WARMUP_PASSES + repeats):
+            times.append(_timed(runner, batch))
+            yield None
+        return latency, len(batch) / statistics.median(times[WARMUP_PASSES:]), 1
+    lanes = cpu_cores()
+    with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="bench-lane") as pool:
+        for _ in range(WARMUP_PASSES + repeats):
+            times.append(_timed_in_lanes(pool, lane, batch))
+            yield None
+    return latency, len(batch) / statistics.median(times[WARMUP_PASSES:]), lanes
 
 
 def _timed_in_lanes(pool: ThreadPoolExecutor, lane, batch: torch.Tensor) -> float:

@@ -18,6 +18,15 @@ log = logging.getLogger(__name__)
 MAX_CACHE_BYTES = 1 << 30
 
 
+def cache_dir() -> Path:
+    """Where exported graphs are kept: $EFFICIENTNET_STUDIO_CACHE, else the user cache folder."""
+    env = os.environ.get("EFFICIENTNET_STUDIO_CACHE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "efficientnet-studio"
+
+
 def touch(path: Path) -> None:
     """Mark ``path`` as just used (its mtime is the LRU clock)."""
     try:

@@ -1,7 +1,7 @@
 """Classifying image files: ``Predictor`` and its ``Prediction`` results.
 
 ``Predictor`` wraps a ``Classifier`` placed on a device and the fastest runtime
-for it (``model.inference.runtime``: ONNX Runtime on a CPU, torch with channels_last and
+for it (``model.inference.runtime``: OpenVINO or ONNX Runtime on a CPU, torch with channels_last and
 autocast on a GPU). It returns one ``Prediction`` per input path, in input
 order; a file that cannot be read gives a ``Prediction`` with ``error`` set and
 the other files are still classified. How the work is spread depends on it:
@@ -91,7 +91,8 @@ class Predictor:
     ) -> "Predictor":
         """A predictor around an already loaded classifier (left unchanged, on the CPU).
 
-        ``runtime`` is "auto" (ONNX Runtime on a CPU, torch elsewhere), "torch" or "onnx".
+        ``runtime`` is "auto" (the runtime and precision measured fastest here among those that keep
+        the answers, else ONNX Runtime on a CPU and torch elsewhere), "onnxruntime", "openvino" or "torch".
         By default JPEGs decode at full size and the pixels are within two grey
         levels of torchvision's recipe (``model.imaging.transforms.fast_eval_tensor``).
         ``fast_decode`` decodes JPEGs at a reduced DCT scale instead: faster for
@@ -121,6 +122,13 @@ class Predictor:
         self.fast_decode = fast_decode
         # Many images on a CPU go through lanes, one per core (see _predict_in_lanes).
         self.lanes = cpu_cores() if on_cpu else 1
+
+    @property
+    def runtime_label(self) -> str:
+        """The runtime and precision classification runs on, e.g. "OpenVINO bf16" (for status bars)."""
+        from model.inference.runtime_choice import RuntimeChoice
+
+        return RuntimeChoice(self.runner.name, self.runner.precision).label
 
     @property
     def class_names(self) -> list[str]:

@@ -1,4 +1,4 @@
-"""Inference runtimes behind ``Predictor``: ONNX Runtime on the CPU, torch elsewhere.
+"""Inference runtimes behind ``Predictor``: OpenVINO or ONNX Runtime on the CPU, torch elsewhere.
 
 On a CPU, ONNX Runtime runs EfficientNet's graph about twice as fast as eager
 torch (fused conv+BN+activation, better depthwise kernels), so classification
@@ -8,13 +8,17 @@ fine-tune, another variant or an upgrade never reuses a stale file. Torch stays
 the runtime for CUDA/MPS, for attention and for training, and the fallback when
 ONNX Runtime is missing or the export fails. A cached graph that does not load
 (cut short) is exported again, and the cache is bounded (``graph_cache``).
+OpenVINO (``model.inference.openvino_runtime``) compiles the same graph, in fp32
+or, where the CPU computes it natively, bf16 (only when a measurement found that
+bf16 keeps the network's answers). "auto" uses the runtime "Measure on this machine" found fastest for the variant
+(``model.inference.runtime_choice``) when there is one; any runtime that is
+missing or fails to build gives way to the next: OpenVINO, ONNX Runtime, torch.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import threading
 from pathlib import Path
 from typing import Callable, Protocol
@@ -24,11 +28,14 @@ import torch
 from torch import nn
 
 from model.inference import graph_cache
+from model.inference.graph_cache import cache_dir  # noqa: F401 (where callers have always found it)
+from model.inference.runtime_choice import RuntimeChoice
 from model.nets.device import cpu_cores, speed_policy
 
 log = logging.getLogger(__name__)
 
-RUNTIME_CHOICES = ("auto", "torch", "onnx")
+RUNTIME_CHOICES = ("auto", "onnxruntime", "openvino", "torch")
+RUNTIME_ALIASES = {"onnx": "onnxruntime", "ov": "openvino"}  # "onnx": the name before OpenVINO came
 # Bump when the way we export changes, so old cached graphs are not reused.
 GRAPH_FORMAT_VERSION = 1
 
@@ -36,22 +43,14 @@ GRAPH_FORMAT_VERSION = 1
 class Runner(Protocol):
     """Turns a float32 batch [N, 3, H, W] (normalised) into logits [N, classes]."""
 
-    name: str
+    name: str  # "onnxruntime", "openvino" or "torch"
+    precision: str  # "f32", "bf16" or "autocast"
 
     def __call__(self, batch: torch.Tensor) -> np.ndarray: ...
 
     def lane(self) -> Callable[[torch.Tensor], np.ndarray] | None:
         """The same, computed on the calling thread alone (None if the runtime cannot):
         several threads can then each classify their own images at once."""
-
-
-def cache_dir() -> Path:
-    """Where exported graphs are kept: $EFFICIENTNET_STUDIO_CACHE, else the user cache folder."""
-    env = os.environ.get("EFFICIENTNET_STUDIO_CACHE")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "efficientnet-studio"
 
 
 def placed_copy(model: nn.Module, variant: str, device: torch.device, channels_last: bool) -> nn.Module:
@@ -79,6 +78,7 @@ class TorchRunner:
     def __init__(self, model: nn.Module, variant: str, device: torch.device) -> None:
         self.device = device
         self.policy = speed_policy(device)
+        self.precision = "f32" if self.policy.amp_dtype is None else "autocast"
         self.model = placed_copy(model, variant, device, self.policy.channels_last)
 
     def lane(self) -> None:
@@ -131,7 +131,8 @@ def graph_cache_key(model: nn.Module, image_size: int) -> str:
 class OnnxRunner:
     """ONNX Runtime session on the exported graph of ``model``, cached on disk."""
 
-    name = "onnx"
+    name = "onnxruntime"
+    precision = "f32"
     _export_lock = threading.Lock()  # two predictors exporting the same graph at once would race
 
     def __init__(self, model: nn.Module, image_size: int, threads: int | None = None, cache: Path | None = None) -> None:
@@ -206,28 +207,87 @@ def onnxruntime_available() -> bool:
     return True
 
 
-def wants_onnx(device: torch.device, runtime: str = "auto") -> bool:
-    """Whether ``make_runner`` tries ONNX Runtime: asked for, or "auto" on a CPU where it is installed."""
-    return runtime == "onnx" or (runtime == "auto" and device.type == "cpu" and onnxruntime_available())
+def normalise_runtime(runtime: str) -> str:
+    """One of ``RUNTIME_CHOICES`` (older names accepted); a clear error for anything else."""
+    runtime = RUNTIME_ALIASES.get(runtime.strip().lower(), runtime.strip().lower())
+    if runtime not in RUNTIME_CHOICES:
+        from model.core.errors import StudioError
+
+        raise StudioError(f"Unknown runtime {runtime!r}: use one of {', '.join(RUNTIME_CHOICES)}.")
+    return runtime
+
+
+def runtime_plan(device: torch.device, variant: str, runtime: str = "auto") -> list[RuntimeChoice]:
+    """The (runtime, precision) pairs ``make_runner`` tries, in order.
+
+    A runtime asked for by name is the only one tried (in its fastest native
+    precision). "auto" tries the choice remembered for this device and variant,
+    then the defaults, all in fp32 on a CPU: ONNX Runtime, torch; elsewhere torch
+    (with autocast on CUDA). A remembered reduced precision is dropped if the
+    hardware no longer computes it.
+    """
+    from model.inference.precision import default_precision, native_precisions
+    from model.inference.runtime_choice import remembered_choice
+
+    runtime = normalise_runtime(runtime)
+    if runtime != "auto":
+        return [RuntimeChoice(runtime, default_precision(runtime, device))]
+    plan = []
+    remembered = remembered_choice(device, variant)
+    if remembered is not None and remembered.precision in native_precisions(remembered.runtime, device):
+        plan.append(remembered)
+    if device.type == "cpu":
+        if onnxruntime_available():
+            plan.append(RuntimeChoice("onnxruntime", "f32"))
+    plan.append(RuntimeChoice("torch", default_precision("torch", device)))
+    return list(dict.fromkeys(plan))  # in order, each once
+
+
+def wants_onnx(device: torch.device, runtime: str = "auto", variant: str = "") -> bool:
+    """Whether ``make_runner`` starts from the ONNX graph (ONNX Runtime and OpenVINO both compile it)."""
+    return runtime_plan(device, variant, runtime)[0].runtime in ("onnxruntime", "openvino")
+
+
+def build_runner(
+    choice: RuntimeChoice, model: nn.Module, variant: str, device: torch.device, image_size: int,
+    cache: Path | None = None,
+) -> Runner:
+    """The runner for exactly ``choice`` (no fallback); reduced precision only where it is native."""
+    from model.core.errors import StudioError
+    from model.inference.precision import check_precision
+
+    check_precision(choice.runtime, device, choice.precision)
+    if choice.runtime == "torch":
+        return TorchRunner(model, variant, device)
+    if device.type != "cpu":
+        raise StudioError(f"{choice.label} runs on the CPU only; use --runtime torch on {device.type.upper()}.")
+    if choice.runtime == "openvino":
+        from model.inference.openvino_runtime import OpenVinoRunner, openvino_available
+
+        if not openvino_available():
+            raise StudioError("OpenVINO is not installed here; pip install openvino, or use another runtime.")
+        return OpenVinoRunner(OnnxRunner.ensure_graph(model, image_size, cache), image_size, choice.precision)
+    if not onnxruntime_available():
+        raise StudioError("ONNX Runtime is not installed here; pip install onnxruntime, or use another runtime.")
+    return OnnxRunner(model, image_size, cache=cache)
 
 
 def make_runner(
     model: nn.Module, variant: str, device: torch.device, image_size: int, runtime: str = "auto",
     cache: Path | None = None,
 ) -> Runner:
-    """Pick the fastest runtime for ``device``: ONNX Runtime on CPU when available, else torch.
+    """The fastest runtime for ``device`` that builds (see ``runtime_plan``).
 
-    ``cache`` overrides the folder of exported graphs (benchmarks of throwaway weights use a temporary one).
+    A runtime asked for by name that cannot be built is an error; under "auto"
+    the next one in the plan is tried. ``cache`` overrides the folder of
+    exported graphs (benchmarks of throwaway weights use a temporary one).
     """
-    if runtime not in RUNTIME_CHOICES:
-        from model.core.errors import StudioError
-
-        raise StudioError(f"Unknown runtime {runtime!r}: use one of {', '.join(RUNTIME_CHOICES)}.")
-    if wants_onnx(device, runtime):
+    plan = runtime_plan(device, variant, runtime)
+    for i, choice in enumerate(plan):
         try:
-            return OnnxRunner(model, image_size, cache=cache)
-        except Exception as e:  # a graph that will not export must not stop classification
-            if runtime == "onnx":
+            return build_runner(choice, model, variant, device, image_size, cache)
+        except Exception as e:  # a runtime that will not build must not stop classification
+            if i == len(plan) - 1 or normalise_runtime(runtime) != "auto":
                 raise
-            log.warning("ONNX Runtime unavailable for this model (%s); using torch", e)
-    return TorchRunner(model, variant, device)
+            log.warning("%s unavailable for this model (%s); trying %s", choice.label, e, plan[i + 1].label)
+    raise AssertionError("unreachable: the plan always ends with torch")

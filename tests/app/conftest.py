@@ -54,6 +54,7 @@ class FakePredictor:
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
         self.device = "cpu"
+        self.runtime_label = "fake runtime"  # what the status bar shows for a real Predictor's runtime
         self.class_names = COLOURS
         self.classifier = SimpleNamespace(variant=VARIANTS["b0"], source="fake weights", class_names=COLOURS)
         self.seen: list[str] = []

@@ -296,3 +296,35 @@ def test_the_window_with_this_page_is_built_without_importing_torch(tmp_path):
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     done = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, timeout=120)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
+
+
+def test_maps_come_with_scores_ablation_and_a_centred_gate_map(qtbot, page, image_factory):
+    result = analyse(qtbot, page, image_factory("scored.png", size=(64, 64), seed=3))
+    panel, evidence = page.panel, page.panel.evidence
+    explainer = panel.analysed.explainer
+    assert explainer is not None and panel.ablation.point_count() == 16
+    assert "deletion AUC" in evidence.cam_line.text() and "random" in evidence.cam_line.text()
+    assert "features.5" in evidence.cam_line.text() and "features.5" in panel.cam_pane.caption.text()
+    assert evidence.layer.currentText().endswith("(default)") and evidence.layer.count() == 8
+    # Clicking a point of the ablation chart shows that block.
+    points = panel.ablation.curve.scatter.points()
+    panel.ablation._on_points_clicked(panel.ablation.curve, [points[3]])
+    assert panel.depth == 3
+    assert "not scored yet" in evidence.se_line.text()  # s2 b3: only the default block is scored at first
+    with qtbot.waitSignal(page.evidence.scored, timeout=TIMEOUT):
+        evidence.score_button.click()
+    assert "deletion AUC" in evidence.se_line.text() and not evidence.score_button.isEnabled()
+    # Another method: made and scored in the background, then shown in the right-hand pane.
+    with qtbot.waitSignal(page.evidence.scored, timeout=TIMEOUT):
+        evidence.method.setCurrentIndex(evidence.method.findData("gradcam++"))
+    assert panel.cam_pane.title.text().startswith("Grad-CAM++")
+    assert np.array_equal(pixels(panel.cam_pane.image()),
+                          overlay(result.images[0], explainer.map("gradcam++").image))
+    evidence.curves_button.click()
+    assert evidence.charts.isVisible() and len(evidence.cam_chart.deletion.getData()[0]) == 21
+    # The centred gate map is another picture of the same gates.
+    before = pixels(panel.gates._image)
+    panel.centred.setChecked(True)
+    centred = pixels(panel.gates._image)
+    assert centred.shape == before.shape and not np.array_equal(before, centred)
+    assert panel.picture().shape[0] > 0

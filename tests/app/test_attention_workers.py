@@ -41,7 +41,11 @@ def test_the_analysis_arrives_with_every_view_made_and_the_se_inputs_freed(qtbot
         maps = result.spatial_maps(kind=kind)  # served from the cache: no SE inputs needed
         assert len(maps) == 16 and all(m.image.shape == (64, 64) for m in maps)
     assert result.gradcam_map().image.shape == (64, 64)
-    assert events["progressed"][-1] == Progress(32, 32, "Making the maps")
+    assert Progress(32, 32, "Making the maps") in events["progressed"]
+    assert events["progressed"][-1] == Progress(5, 5, "Measuring the evidence")  # ablation, then 4 maps scored
+    assert analysed.explainer.cached_ablation() is not None
+    for name in ("gradcam", "random", "se", "change"):
+        assert analysed.explainer.cached(name)[1] is not None
 
 
 def test_a_bad_file_fails_with_one_sentence(qtbot, tmp_path):

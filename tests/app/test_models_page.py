@@ -66,7 +66,8 @@ def test_measure_on_this_machine_fills_latency_and_the_chart(qtbot, window):
     assert page.measure_button.isEnabled()
     page.measure()
     assert page.job.isVisibleTo(page) and not page.measure_button.isEnabled()
-    qtbot.waitUntil(lambda: not page.job.busy, timeout=60_000)
+    # Measuring times every runtime of each variant (issue 19): minutes on a busy 2-core machine.
+    qtbot.waitUntil(lambda: not page.job.busy, timeout=240_000)
     model = page.table_model
     assert model.data(model.index(0, 6)).endswith(" ms") and model.data(model.index(1, 7)).endswith(" img/s")
     assert model.data(model.index(2, 6)) == "–"
@@ -96,7 +97,7 @@ def test_speed_measurements_are_remembered_per_device_across_a_restart(qtbot, wi
 def test_measure_worker_events_in_order_and_cancel(qtbot, window):
     worker = MeasureWorker(["b0", "b1"], "cpu", repeats=1, image_size=32)
     relay = Relay(worker)
-    with qtbot.waitSignals([relay.measured, relay.measured, relay.finished], order="strict", timeout=60_000):
+    with qtbot.waitSignals([relay.measured, relay.measured, relay.finished], order="strict", timeout=240_000):
         window.pool.start(worker)
     kinds = [e[0] for e in relay.events]
     assert [e[1] for e in relay.events if e[0] == "measured"] == ["b0", "b1"]
@@ -184,7 +185,7 @@ def test_offline_disables_download_and_says_how_to_get_weights(qtbot, window):
 def test_use_as_classifier_switches_in_the_background(qtbot, window, fake_weights, monkeypatch):
     built = []
 
-    def load_predictor(choice, device, stop):
+    def load_predictor(choice, device, stop, runtime="auto"):
         built.append((choice.variant, choice.weights, device, threading.current_thread() is threading.main_thread()))
         predictor = FakePredictor()
         predictor.classifier.variant = VARIANTS[choice.variant]

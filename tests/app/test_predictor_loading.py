@@ -42,7 +42,7 @@ def test_a_switch_loads_off_the_ui_thread_and_exports_the_graph_in_a_child_proce
     assert threads == [False]  # built in a worker thread
     assert changed.args[0].variant == "b0"
     predictor = window.session.predictor
-    assert predictor.runner.name == "onnx"  # it runs the graph the child exported
+    assert predictor.runner.name == "onnxruntime"  # it runs the graph the child exported
     assert OnnxRunner.graph_path(predictor.classifier.model, predictor.classifier.preprocessing.crop_size).is_file()
     [prediction] = predictor.predict([image_factory("red.png", size=(48, 40))])
     assert prediction.ok and len(prediction.labels) == 5
@@ -55,7 +55,7 @@ def test_a_switch_loads_off_the_ui_thread_and_exports_the_graph_in_a_child_proce
     with qtbot.waitSignal(window.session.model_changed, timeout=60_000):
         window.session.activate(ModelChoice("b0", weights="random"))
     assert threads == [False, False]
-    assert window.session.predictor.runner.name == "onnx"
+    assert window.session.predictor.runner.name == "onnxruntime"
 
 
 def test_stopping_kills_the_export_process(monkeypatch):

@@ -37,7 +37,7 @@ def flaky_predict(monkeypatch):
     """Predictor loading that fails for a user's weights file and works otherwise."""
     built = []
 
-    def load_predictor(choice, device, stop):
+    def load_predictor(choice, device, stop, runtime="auto"):
         if str(choice.weights).endswith(".pth"):
             raise WeightsError("The file does not hold EfficientNet weights; choose another file.")
         built.append((choice.variant, choice.weights))
@@ -70,7 +70,7 @@ def test_a_weights_file_that_fails_falls_back_and_says_why(qtbot, window, flaky_
 def test_a_newer_request_wins_over_a_slower_older_one(qtbot, window, monkeypatch):
     release = threading.Event()
 
-    def load_predictor(choice, device, stop):
+    def load_predictor(choice, device, stop, runtime="auto"):
         predictor = FakePredictor()
         if choice.variant == "b7":
             release.wait(10)  # the big one is slow to load

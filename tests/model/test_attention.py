@@ -63,7 +63,7 @@ def test_shapes_gate_range_and_logits(b0, batch, result):
     with torch.no_grad():
         expected = b0(batch).numpy()
     np.testing.assert_allclose(result.logits, expected, rtol=1e-5, atol=1e-5)
-    assert result.gradcam.shape == (2, 2, 2)
+    assert result.gradcam.shape == (2, 4, 4)  # features.5: at 64 px the last stage is only 2×2 (issue 17)
     assert result.target_classes == expected.argmax(axis=1).tolist()
     assert sum(c.probability for c in result.top_classes(0, k=6)) == pytest.approx(1.0)
 
@@ -178,10 +178,13 @@ def test_gradcam_agrees_with_the_grad_cam_package(b0):
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
     x = torch.randn(2, 3, 96, 96, generator=torch.Generator().manual_seed(7))  # a 3×3 last-stage grid
-    for targets in (None, [4, 1]):
-        result = analyse_tensor(b0, x, target_classes=targets)
+    # At the last stage (chosen explicitly: 3×3 is below the default's 4×4) and at the default stage (6×6).
+    for targets, layer in ((None, -1), ([4, 1], -1), ([4, 1], None)):
+        result = analyse_tensor(b0, x, target_classes=targets, cam_layer=layer)
+        assert result.cam_layer.index == (8 if layer == -1 else 5)
+        assert result.gradcam_map().grid == ((3, 3) if layer == -1 else (6, 6))
         chosen = result.target_classes
-        with GradCAM(model=b0, target_layers=[b0.features[-1]]) as reference:
+        with GradCAM(model=b0, target_layers=[b0.features[result.cam_layer.index]]) as reference:
             expected = reference(input_tensor=x, targets=[ClassifierOutputTarget(c) for c in chosen])
         for i in range(2):
             assert expected[i].std() > 0.05  # a real map, not a degenerate constant

@@ -54,7 +54,7 @@ def test_bad_arguments_are_clear_errors():
 
 def test_the_cpu_measures_the_runtime_classification_uses():
     m = measure_variant("b0", "cpu", batch_size=1, repeats=1, image_size=32)
-    assert m.runtime == "onnx"
+    assert m.runtime == "onnxruntime"
     assert measure_variant("b0", "cpu", batch_size=1, repeats=1, image_size=32, runtime="torch").runtime == "torch"
 
 
@@ -74,7 +74,7 @@ def test_bench_cli_json(capsys):
                  "--image-size", "32", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["variant"] for r in rows] == ["b0", "b1"]
-    assert all(r["latency_ms"] > 0 and r["images_per_sec"] > 0 and r["runtime"] == "onnx" for r in rows)
+    assert all(r["latency_ms"] > 0 and r["images_per_sec"] > 0 and r["runtime"] == "onnxruntime" for r in rows)
 
 
 def test_bench_cli_rejects_an_unknown_variant(capsys):

@@ -147,3 +147,41 @@ def test_model_and_weights_together_is_a_usage_error(fake_load, image_factory, t
         main(["attention", str(image), "--model", "m.pt", "--weights", "random", "--out", str(tmp_path / "o")])
     assert stop.value.code == 2 and "--model" in capsys.readouterr().err
     assert fake_load == []
+
+
+def test_attention_classes_reports_the_mean_ablation_curve_per_class(fake_load, image_factory, tmp_path, capsys):
+    for k in range(2):
+        image_factory(f"data/red/{k}.png", color=(220, 30, 30), seed=k)
+        image_factory(f"data/blue/{k}.png", color=(30, 30, 220), seed=5 + k)
+    out = tmp_path / "cmp"
+    assert main(["attention-classes", str(tmp_path / "data"), "--model", "m.pt", "--out", str(out), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ablation_mode"] == "mean"
+    assert [row["class"] for row in report["ablation"]] == ["blue", "red"]
+    assert all(len(row["confidence_drop"]) == 16 for row in report["ablation"])
+    assert any(abs(d) > 1e-4 for row in report["ablation"] for d in row["confidence_drop"])
+    with np.load(out / "class_comparison.npz", allow_pickle=False) as npz:
+        assert npz["ablation"].shape == (2, 16)
+    assert main(["attention-classes", str(tmp_path / "data"), "--model", "m.pt", "--out", str(out), "--json",
+                 "--ablate", "none"]) == 0
+    assert "ablation" not in json.loads(capsys.readouterr().out)
+
+
+def test_attention_score_adds_faithfulness_ablation_and_grids(fake_load, image_factory, tmp_path, capsys):
+    image = image_factory("photo.png", size=(64, 64), seed=4)
+    out = tmp_path / "maps"
+    assert main(["attention", str(image), "--out", str(out), "--json", "--score", "--map", "gradcam++"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["gradcam"]["grid"] == [4, 4] and report["gradcam"]["layer"] == "features.5"
+    faithfulness = report["faithfulness"]
+    assert list(faithfulness) == ["se", "change", "gradcam", "gradcam++", "scorecam", "random"]
+    for scores in faithfulness.values():
+        assert set(scores) == {"deletion_auc", "insertion_auc"}
+        assert all(isinstance(v, float) and 0 <= v <= 1 for v in scores.values())
+    assert [row["block"] for row in report["ablation"]] == [b["name"] for b in report["blocks"]]
+    assert all(set(row) == {"block", "confidence_drop", "top1_changed"} for row in report["ablation"])
+    assert all(m["grid"] for m in report["maps"].values())
+    assert (out / "gradcam++.png").exists() and (out / "faithfulness.npz").exists()
+    assert "prediction" in report and len(report["blocks"]) == 16  # the keys from before stay
+    assert main(["attention", str(image), "--out", str(out), "--layer", "0"]) == 1
+    assert "--layer 0" in capsys.readouterr().err

@@ -71,7 +71,7 @@ def test_with_the_recipes_pixels_the_fast_path_stays_within_1e_4_of_the_referenc
     # pixels: every probability within 1e-4 of the plain recipe's.
     monkeypatch.setattr(decode_module, "fast_eval_tensor", lambda image, prep, helper=None: eval_tensor(image, prep))
     predictor = Predictor.from_classifier(classifier, device="cpu")
-    assert predictor.runner.name == "onnx"
+    assert predictor.runner.name == "onnxruntime"
     ours = predictor.predict(photos, top_k=1000) + predictor.predict(photos[:1], top_k=1000)  # lanes, then one image
     for mine, ref in zip(ours, _reference(classifier.model, photos + photos[:1]), strict=True):
         assert ref.max() < 0.99  # the probabilities carry information, not just an argmax

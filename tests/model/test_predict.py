@@ -110,7 +110,7 @@ def test_the_predictor_leaves_the_classifier_untouched(classifier, predictor):
     weight = classifier.model.features[0][0].weight
     assert weight.device.type == "cpu" and weight.is_contiguous()
     assert predictor.class_names is classifier.class_names and predictor.device == torch.device("cpu")
-    assert predictor.runner.name == "onnx"  # the fast CPU runtime is the default there
+    assert predictor.runner.name == "onnxruntime"  # the fast CPU runtime is the default there
 
 
 def test_from_bundle_uses_the_bundles_classes_and_preprocessing(tmp_path, image_factory):

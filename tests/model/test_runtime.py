@@ -48,7 +48,7 @@ def test_cache_key_changes_with_weights_and_size(net):
 
 
 def test_auto_picks_onnx_on_cpu_and_torch_on_request(net):
-    assert make_runner(net, "b0", torch.device("cpu"), 64).name == "onnx"
+    assert make_runner(net, "b0", torch.device("cpu"), 64).name == "onnxruntime"
     assert make_runner(net, "b0", torch.device("cpu"), 64, runtime="torch").name == "torch"
 
 

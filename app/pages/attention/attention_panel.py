@@ -25,10 +25,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.pages.attention.evidence_charts import AblationChart
+from app.pages.attention.evidence_view import EvidenceView
 from app.pages.attention.image_pane import ImagePane
 from app.pages.attention.matrix_view import MatrixView
 from model.explain.figures import attention_view_figure
-from model.explain.render import DEFAULT_COLORMAP, apply_colormap, colormap_lut, overlay
+from model.explain.methods import METHODS
+from model.explain.render import DEFAULT_COLORMAP, DIVERGING, apply_colormap, colormap_lut, overlay
 
 TOP_K = 5
 EMPTY_HINT = "Drop a photo on this page, or press Open image… (Ctrl+Shift+A)"
@@ -36,7 +39,8 @@ GUIDE = (
     "<b>SE map</b>: where the channels that this block's gates favour respond. "
     "<b>What SE changed</b>: weights s − mean(s), so bright areas are boosted by the gating. "
     "<b>Grad-CAM</b>: the regions that raise the class's score. "
-    "<b>Gate map</b>: every gate s of every block; hover for its channel and value, click a row to show that block."
+    "<b>Gate map</b>: every gate s of every block; hover for its channel and value, click a row to show that block. "
+    "<b>Ablation</b>: how much the answer drops when one block's gates are replaced by their mean."
 )
 
 
@@ -117,11 +121,16 @@ class AttentionPanel(QWidget):
         self.channel_order.setToolTip("Unchecked: each row sorted from the highest gate to the lowest, which "
                                       "shows how selective a block is. Checked: channels in their own order.")
         self.channel_order.toggled.connect(self._refresh_gates)
+        self.centred = QCheckBox("Centred")
+        self.centred.setToolTip("Gate minus its block's mean on a blue–red scale: the contrast within each block, "
+                                "which the fixed 0–1 scale hides when most gates sit near 0.5")
+        self.centred.toggled.connect(self._refresh_gates)
         self.gates_range = QLabel()
         self.gates_range.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         gates_row = QHBoxLayout()
         gates_row.addWidget(gates_title)
         gates_row.addWidget(self.gates_range, 1)
+        gates_row.addWidget(self.centred)
         gates_row.addWidget(self.channel_order)
         self.gates = MatrixView()
         self.gates.setToolTip("")
@@ -131,13 +140,21 @@ class AttentionPanel(QWidget):
         self.gates.set_legend(colormap_lut(self.cmap), "0", "1")
         self.hover_line = QLabel()
         self.hover_line.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.ablation = AblationChart()
+        self.ablation.block_clicked.connect(self.slider.setValue)
+        self.evidence = EvidenceView()
+        self.evidence.choice_changed.connect(self._refresh_cam)
+        gates_and_ablation = QHBoxLayout()
+        gates_and_ablation.addWidget(self.gates, 3)
+        gates_and_ablation.addWidget(self.ablation, 2)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(panes, 5)
         layout.addLayout(slider_row)
+        layout.addWidget(self.evidence)
         layout.addLayout(gates_row)
-        layout.addWidget(self.gates, 3)
+        layout.addLayout(gates_and_ablation, 3)
         layout.addWidget(self.hover_line)
 
     # --- state ------------------------------------------------------------------------
@@ -168,7 +185,9 @@ class AttentionPanel(QWidget):
         self.gates.clear("The gate map appears here once an image is analysed.")
         self.gates_range.setText("")
         self.hover_line.setText("")
-        for w in (self.slider, self.change_toggle, self.channel_order):
+        self.ablation.clear_data()
+        self.evidence.clear()
+        for w in (self.slider, self.change_toggle, self.channel_order, self.centred, self.evidence):
             w.setEnabled(False)
 
     def show_analysis(self, analysed) -> None:
@@ -176,8 +195,8 @@ class AttentionPanel(QWidget):
         self.analysed = analysed
         result = analysed.result
         depth = min(self.depth, result.num_blocks - 1)
-        for w in (self.slider, self.change_toggle, self.channel_order):
-            w.setEnabled(True)
+        for w in (self.slider, self.change_toggle, self.channel_order, self.centred, self.evidence):
+            w.setEnabled(analysed.explainer is not None or w is not self.evidence)
         self.slider.blockSignals(True)
         self.slider.setRange(0, result.num_blocks - 1)
         self.slider.setValue(depth)
@@ -185,6 +204,9 @@ class AttentionPanel(QWidget):
         self.crop_pane.set_picture(result.images[0], "Input crop",
                                    f"{result.input_size[1]}×{result.input_size[0]} px, as the network saw it")
         self._fill_classes()
+        if analysed.explainer is not None:
+            self.evidence.set_explainer(analysed.explainer)
+            self.ablation.show_ablation(analysed.explainer.ablation())  # cached by the worker
         self._refresh_cam()
         self._refresh_gates()
         self._refresh_se()
@@ -225,14 +247,28 @@ class AttentionPanel(QWidget):
                                  caption)
         self.block_label.setText(f"{self.depth + 1} of {result.num_blocks} · {block.name}")
         self.gates.set_highlight(self.depth)
+        self.ablation.set_current(self.depth)
+        self.evidence.show_block(self.depth, self.kind)
 
+    @Slot()
     def _refresh_cam(self) -> None:
+        """The right-hand pane: the chosen method at the chosen stage, once made (Grad-CAM until then)."""
         result = self.result
+        if result is None:
+            return
         target = result.target_classes[0]
         probability = result.probabilities(0)[target]
-        cam = result.gradcam_map()
+        cam, _ = self.evidence.cam_map()
+        label = METHODS[cam.kind].label if cam is not None else "Grad-CAM"
+        cam = cam or result.gradcam_map()
         self.cam_pane.set_picture(overlay(result.images[0], cam.image, cmap=self.cmap),
-                                  f"Grad-CAM · {result.label(target)}", f"p = {probability:.1%} for this class")
+                                  f"{label} · {result.label(target)}",
+                                  f"p = {probability:.1%} for this class · {cam.source}")
+
+    def evidence_ready(self) -> None:
+        """More maps or scores were made: redraw the pane and the scores."""
+        self._refresh_cam()
+        self.evidence.refresh()
 
     @Slot()
     def _refresh_gates(self) -> None:
@@ -242,7 +278,14 @@ class AttentionPanel(QWidget):
         gate_map = result.gate_map(order=self.order)
         labels = [(row, block.short_name) for row, block in enumerate(gate_map.blocks)]
         self.gates_range.setText(f"gates from {gate_map.values.min():.3f} to {gate_map.values.max():.3f}")
-        self.gates.set_matrix(apply_colormap(gate_map.values, self.cmap, 0.0, 1.0), labels)
+        if self.centred.isChecked():
+            values = gate_map.centred()
+            limit = float(abs(values).max()) or 1.0
+            self.gates.set_matrix(apply_colormap(values, DIVERGING, -limit, limit), labels)
+            self.gates.set_legend(colormap_lut(DIVERGING), f"−{limit:.2f}", f"+{limit:.2f}")
+        else:
+            self.gates.set_matrix(apply_colormap(gate_map.values, self.cmap, 0.0, 1.0), labels)
+            self.gates.set_legend(colormap_lut(self.cmap), "0", "1")
         self.gates.set_highlight(self.depth)
 
     # --- export ---------------------------------------------------------------------------
@@ -254,7 +297,8 @@ class AttentionPanel(QWidget):
 
     def picture(self) -> np.ndarray:
         """The view as an RGB picture: crop, overlay, Grad-CAM, top-5 and gate map (model.explain.figures)."""
-        return attention_view_figure(self.result, self.depth, kind=self.kind, order=self.order, cmap=self.cmap)
+        return attention_view_figure(self.result, self.depth, kind=self.kind, order=self.order, cmap=self.cmap,
+                                     centred=self.centred.isChecked())
 
     # --- interaction ----------------------------------------------------------------------
     def step(self, delta: int) -> None:

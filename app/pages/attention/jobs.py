@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from app.pages.attention.workers import AnalysisNetworks, AnalysisWorker, ClassComparisonWorker
+from app.pages.attention.workers import AnalysisNetworks, AnalysisWorker, ClassComparisonWorker, EvidenceWorker
 from app.session import ModelSession
 from app.pages.attention.comparison_panel import ComparisonPanel
 from app.widgets.job_bar import JobBar
@@ -155,3 +155,53 @@ class ClassComparisonJob(QObject):
             self.panel.show_message("Cancelled; the comparison shown before (if any) is kept.")
         self.finished.emit()
         self.start_pending()
+
+
+class EvidenceJob(QObject):
+    """Makes and scores maps the panel asks for, one worker at a time (the newest request wins)."""
+
+    scored = Signal(object)  # the requests, now cached on the explainer
+    failed = Signal(str)
+    finished = Signal()
+
+    def __init__(self, job_bar: JobBar, pool: WorkerPool, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.job_bar = job_bar
+        self.pool = pool
+        self.worker: EvidenceWorker | None = None
+        self.pending: tuple[object, list] | None = None
+
+    @property
+    def idle(self) -> bool:
+        return self.worker is None and self.pending is None
+
+    def request(self, explainer, requests: list) -> None:
+        """Score ``requests`` [(method, depth, layer)] of ``explainer``'s image as soon as possible."""
+        self.pending = (explainer, list(requests))
+        if self.worker is not None:
+            self.worker.stop()
+            return
+        self._start_pending()
+
+    def cancel(self) -> None:
+        self.pending = None
+        if self.worker is not None:
+            self.worker.stop()
+
+    def _start_pending(self) -> None:
+        if self.pending is None or self.worker is not None:
+            return
+        (explainer, requests), self.pending = self.pending, None
+        worker = EvidenceWorker(explainer, requests)
+        worker.scored.connect(self.scored)
+        worker.failed.connect(self.failed)
+        worker.finished.connect(self._on_finished)
+        self.worker = worker
+        self.job_bar.track(worker, "Scoring the map")
+        self.pool.start(worker)
+
+    @Slot()
+    def _on_finished(self) -> None:
+        self.worker = None
+        self.finished.emit()
+        self._start_pending()

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMenu, QPushButt
 from app.pages.attention.workers import AnalysedImage, AnalysisNetworks
 from app.context import StudioContext
 from app.pages import Page
-from app.pages.attention.jobs import ClassComparisonJob, ImageAnalysisJob
+from app.pages.attention.jobs import ClassComparisonJob, EvidenceJob, ImageAnalysisJob
 from app.pages.classify.page import IMAGE_FILTER
 from app.platform.resources import RESOURCES
 from app.state import ActiveModel
@@ -85,6 +85,10 @@ class AttentionPage(Page):
         self.analysis.failed.connect(self._on_failed)
         self.analysis.waiting.connect(self._on_waiting)
         self.analysis.finished.connect(self._update_buttons)
+        self.evidence = EvidenceJob(self.job, self.context.pool, self)
+        self.evidence.scored.connect(self._on_scored)
+        self.evidence.failed.connect(self._show_message)
+        self.panel.evidence.wanted.connect(self._on_evidence_wanted)
         self.comparison = ClassComparisonJob(self.comparison_panel, self.session, self.context.pool, self.networks, self)
         self.comparison.compared.connect(self.classes_compared)
         self.comparison.finished.connect(self._update_buttons)
@@ -218,6 +222,16 @@ class AttentionPage(Page):
                                 f"analysed in {analysed.seconds:.1f} s")
         self.file_label.setToolTip(analysed.path)
 
+    @Slot(object)
+    def _on_evidence_wanted(self, requests: list) -> None:
+        explainer = self.panel.evidence.explainer
+        if explainer is not None:
+            self.evidence.request(explainer, requests)
+
+    @Slot(object)
+    def _on_scored(self, requests: list) -> None:
+        self.panel.evidence_ready()
+
     @Slot(int)
     def _on_class_chosen(self, index: int) -> None:
         if self.panel.analysed is not None:
@@ -253,6 +267,7 @@ class AttentionPage(Page):
     def cancel(self) -> None:
         """Stop both jobs of this page (nothing half-done is shown)."""
         self.analysis.cancel()
+        self.evidence.cancel()
         self.comparison.cancel()
 
     # --- the active model ---------------------------------------------------------------------
@@ -329,4 +344,4 @@ class AttentionPage(Page):
         self.export_button.setEnabled(self.tabs.currentWidget().picture_name() is not None)
 
     def is_settled(self) -> bool:
-        return self.analysis.idle and self.comparison.idle
+        return self.analysis.idle and self.evidence.idle and self.comparison.idle

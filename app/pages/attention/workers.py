@@ -58,6 +58,11 @@ class AnalysedImage:
     result: object  # model.explain.attention.AttentionResult, every view already computed
     model_summary: str  # "EfficientNet-B0 · ImageNet weights"
     seconds: float
+    explainer: object = None  # model.explain.explainer.Explainer: ablation and the default maps' scores cached
+
+
+# Scored with every analysis: the maps the page shows first, and the baseline they are read against.
+FIRST_SCORED = ("gradcam", "random", "se", "change")
 
 
 class AnalysisWorker(Worker):
@@ -99,8 +104,44 @@ class AnalysisWorker(Worker):
         # Every spatial map is cached now; the SE inputs they came from are the bulk of the
         # result (B7: about 470 MiB), so let them go.
         result.inputs = None
+        explainer = self._gather_evidence(classifier, result)
+        if explainer is not None and not self.stop_requested:
+            self.analysed.emit(AnalysedImage(self.path, result, self.model_summary, time.perf_counter() - start,
+                                             explainer))
+
+    def _gather_evidence(self, classifier, result):
+        """The SE ablation and the first maps' faithfulness scores, cached on a new ``Explainer``."""
+        from model.explain.explainer import Explainer
+
+        explainer = Explainer(classifier.model, result)
+        steps = (lambda: explainer.ablation(),
+                 *(lambda name=name: explainer.score_method(name) for name in FIRST_SCORED))
+        for done, step in enumerate(steps, start=1):
+            if self.stop_requested:
+                return None
+            step()
+            self.progressed.emit(Progress(done, len(steps), "Measuring the evidence"))
+        return explainer
+
+
+class EvidenceWorker(Worker):
+    """Makes and scores more maps of an analysed image: another method, stage or SE block."""
+
+    scored = Signal(object)  # the requests, once every one is cached on the explainer
+
+    def __init__(self, explainer, requests: list[tuple[str, int | None, int | None]]) -> None:
+        super().__init__("Scoring maps")
+        self.explainer = explainer
+        self.requests = list(requests)  # (method, depth, layer index)
+
+    def work(self) -> None:
+        for done, (method, depth, layer) in enumerate(self.requests, start=1):
+            if self.stop_requested:
+                return
+            self.explainer.score_method(method, depth=depth, layer=layer)
+            self.progressed.emit(Progress(done, len(self.requests), "Scoring maps"))
         if not self.stop_requested:
-            self.analysed.emit(AnalysedImage(self.path, result, self.model_summary, time.perf_counter() - start))
+            self.scored.emit(self.requests)
 
 
 class ClassComparisonWorker(GeneratorWorker):

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from app.context import StudioContext
 from app.pages import Page, add_action
 from app.state import ActiveModel, BackendInfo
+from app.pages.models.runtime_menu import RuntimeMenu
 from app.pages.models.weights_actions import WeightsActions
 from app.widgets.job_bar import JobBar
 from app.pages.models.scaling_chart import ScalingChart
@@ -54,6 +55,9 @@ class ModelsPage(Page):
         self.measure_image_size: int | None = None
         self._device_actions: QActionGroup | None = None
         self._device_menu: QMenu | None = None
+        self.runtime_menu: RuntimeMenu | None = None
+        self._verdicts: list[str] = []  # "B0: OpenVINO bf16", one per variant measured
+        self._verdict_text = ""  # what the last measurement chose, shown while nothing else needs saying
         self._build()
         s = self.session
         s.backend_loaded.connect(self._on_backend_loaded)
@@ -92,7 +96,10 @@ class ModelsPage(Page):
         self.import_button.setToolTip("Use a .pth/.pt ImageNet weights file you already have for the selected variant")
         self.import_button.clicked.connect(self.import_for_selected)
         self.measure_button = QPushButton("Measure on this machine")
-        self.measure_button.setToolTip("Time every variant on the current device, with random weights (Ctrl+M)")
+        self.measure_button.setToolTip(
+            "Time every variant with every runtime and precision on the current device and keep, per variant, "
+            "the fastest whose answers agree with fp32 (Ctrl+M)"
+        )
         self.measure_button.clicked.connect(self.measure)
         self.status = QLabel()
         buttons = QHBoxLayout()
@@ -130,6 +137,7 @@ class ModelsPage(Page):
         menu.addSeparator()
         self._device_menu = menu.addMenu("Compute &device")
         self._device_menu.setEnabled(False)  # filled once the backend knows the devices
+        self.runtime_menu = RuntimeMenu(menu.addMenu("Inference &runtime"), self.session)
 
     # --- selection ---------------------------------------------------------------------
     def selected_variant(self) -> str:
@@ -171,7 +179,7 @@ class ModelsPage(Page):
         elif not cached and self.session.online is False:
             self.status.setText("No internet connection: import a weights file to use ImageNet weights offline.")
         else:
-            self.status.setText("")
+            self.status.setText(self._verdict_text)
 
     # --- actions -----------------------------------------------------------------------
     @Slot()
@@ -204,7 +212,9 @@ class ModelsPage(Page):
             list(self.measure_variants), device, batch_size=batch_size, repeats=repeats, image_size=self.measure_image_size
         )
         worker.measured.connect(self._on_measured)
+        worker.chosen.connect(self._on_runtime_chosen)
         worker.failed.connect(self._on_failed)
+        self._verdicts = []
         self.table_model.clear_measurements()
         self._refresh_chart()
         span = f"{self.measure_variants[0].upper()}–{self.measure_variants[-1].upper()}"
@@ -238,6 +248,15 @@ class ModelsPage(Page):
                 self.table_model.set_measurement(Measurement(**{k: v for k, v in stored.items() if k in names}))
             except TypeError:
                 continue  # written by another version: measure again
+
+    @Slot(object)
+    def _on_runtime_chosen(self, verdict) -> None:
+        refused = [t.choice.label for t in verdict.trials if t.agreement is not None and not t.agreement.passed]
+        note = f" ({', '.join(refused)} changed answers)" if refused else ""
+        self._verdicts.append(f"{verdict.variant.upper()}: {verdict.chosen.label}{note}")
+        self._verdict_text = f"Fastest runtime that agrees with fp32 on {verdict.checked_on}: " + "; ".join(self._verdicts)
+        self.status.setText(self._verdict_text)
+        self.session.runtime_measured(verdict.variant, verdict.chosen.label)
 
     # --- session updates -------------------------------------------------------------------
     @Slot(object)

@@ -58,12 +58,16 @@ class ImportWeightsWorker(Worker):
 
 
 class MeasureWorker(GeneratorWorker):
-    """Times each variant on the device (model.inference.benchmark), one Measurement at a time."""
+    """Times every runtime and precision of each variant on the device and keeps the fastest that
+    agrees with fp32 (model.inference.runtime_trials): ``tried`` per candidate, then per variant the
+    chosen one's ``measured`` and the ``chosen`` verdict."""
 
     quit_name = "Measuring speed"
     quit_note = ""
 
-    measured = Signal(object)  # model.inference.benchmark.Measurement
+    measured = Signal(object)  # model.inference.benchmark.Measurement (of the chosen runtime)
+    tried = Signal(object)  # model.inference.runtime_trials.RuntimeTrial
+    chosen = Signal(object)  # model.inference.runtime_trials.RuntimeVerdict
 
     def __init__(
         self, variants: list[str], device: str, batch_size: int = 1, repeats: int = 5, image_size: int | None = None
@@ -76,14 +80,21 @@ class MeasureWorker(GeneratorWorker):
         self.image_size = image_size  # None: each variant at its native resolution
 
     def events(self):
-        from model.inference.benchmark import measure_variants
+        from app.platform.resources import sample_photos
+        from model.inference.runtime_trials import inputs_from_photos, measure_runtimes
 
-        return measure_variants(
-            self.variants, self.device, cancel=self._stop, batch_size=self.batch_size, repeats=self.repeats,
-            image_size=self.image_size,
+        photos = sample_photos()
+        return measure_runtimes(
+            self.variants, self.device, lambda variant, size: inputs_from_photos(photos, variant, size),
+            cancel=self._stop, batch_size=self.batch_size, repeats=self.repeats, image_size=self.image_size,
         )
 
     def routes(self) -> dict[type, object]:
-        from model.inference.benchmark import Measurement
+        from model.inference.runtime_trials import RuntimeTrial, RuntimeVerdict
 
-        return {Measurement: self.measured}
+        return {RuntimeTrial: self.tried, RuntimeVerdict: self.chosen}
+
+    def deliver(self, event, routes: dict[type, object]) -> None:
+        if type(event).__name__ == "RuntimeVerdict":
+            self.measured.emit(event.measurement)  # the table shows the speed of the runtime that will be used
+        super().deliver(event, routes)

@@ -32,6 +32,15 @@ def export_format_for(path: str, chosen_filter: str) -> tuple[str, str]:
     return fmt, path + EXPORT_SUFFIXES[fmt]
 
 
+def ask_save_path(parent: QWidget, settings, kind: str, name: str, title: str, filters: str) -> tuple[str, str]:
+    """(path, chosen filter) from a save dialog that starts in the last folder of ``kind``; ("", "") if cancelled."""
+    start = str(Path(settings.last_folder(kind) or Path.home()) / name)
+    path, chosen = QFileDialog.getSaveFileName(parent, title, start, filters)
+    if path:
+        settings.set_last_folder(kind, str(Path(path).parent))
+    return path, chosen
+
+
 class ModelActions(QObject):
     """Use, save and export a bundle; results and errors come out as one sentence each."""
 
@@ -61,12 +70,10 @@ class ModelActions(QObject):
         """Ask where to save a copy of ``bundle`` and copy it there in a worker."""
         if self.job.busy:
             return False
-        settings = self.context.settings
-        start = str(Path(settings.last_folder("bundle") or Path.home()) / f"{suggested_name}.pt")
-        path, _ = QFileDialog.getSaveFileName(self.dialog_parent, "Save the trained model as", start, BUNDLE_FILTER)
+        path, _ = ask_save_path(self.dialog_parent, self.context.settings, "bundle", f"{suggested_name}.pt",
+                                "Save the trained model as", BUNDLE_FILTER)
         if not path:
             return False
-        settings.set_last_folder("bundle", str(Path(path).parent))
         worker = CopyWorker(bundle, path)
         worker.copied.connect(self._on_copied)
         worker.failed.connect(self.failed)
@@ -78,15 +85,11 @@ class ModelActions(QObject):
         """Ask for a format and a file, then export ``bundle`` and check the file against the model."""
         if self.job.busy:
             return False
-        settings = self.context.settings
-        start = str(Path(settings.last_folder("export") or Path.home()) / f"{suggested_name}.onnx")
-        path, chosen = QFileDialog.getSaveFileName(
-            self.dialog_parent, "Export the trained model", start, ";;".join(EXPORT_FILTERS.values())
-        )
+        path, chosen = ask_save_path(self.dialog_parent, self.context.settings, "export", f"{suggested_name}.onnx",
+                                     "Export the trained model", ";;".join(EXPORT_FILTERS.values()))
         if not path:
             return False
         fmt, path = export_format_for(path, chosen)
-        settings.set_last_folder("export", str(Path(path).parent))
         worker = ExportWorker(bundle, fmt, path)
         worker.exported.connect(self._on_exported)
         worker.failed.connect(self.failed)

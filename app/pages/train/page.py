@@ -136,6 +136,7 @@ class TrainPage(Page):
         # Short names for what tests and the screenshot look at.
         self.summary, self.results, self.runs_list = self.dataset.summary, self.runs.results, self.runs.runs_list
         self.use_button, self.save_button, self.export_button = self.runs.use_button, self.runs.save_button, self.runs.export_button
+        self.int8_button = self.runs.int8_button
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.curves)
@@ -165,6 +166,8 @@ class TrainPage(Page):
         add("use", "&Use this model", self.runs.use_model, "Ctrl+U", "Classify with the fine-tuned model")
         add("save", "Save model &as…", self.runs.save_model, "Ctrl+Shift+S", "Save a copy of the model file")
         add("export", "E&xport model…", self.runs.export_model, "Ctrl+Shift+X", "Export to ONNX or TorchScript")
+        add("int8", "Export &INT8…", self.runs.export_int8_model, "Ctrl+Shift+8",
+            "Quantise to INT8 (OpenVINO IR) on the run's training images; keep it after seeing the accuracy")
         menu.addSeparator()
         add_action(menu, self, "Show runs &folder", self.runs.show_runs_folder, None, "Open the folder that holds every run")
         self._update_buttons()
@@ -434,7 +437,7 @@ class TrainPage(Page):
         buttons = {
             "start": self.controls.start_button, "pause": self.controls.pause_button,
             "resume": self.controls.resume_button, "stop": self.controls.stop_button,
-            "use": self.use_button, "save": self.save_button, "export": self.export_button,
+            "use": self.use_button, "save": self.save_button, "export": self.export_button, "int8": self.int8_button,
         }
         for name, button in buttons.items():
             if name in self._menu_actions:

@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QImage
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
+from app.pages.train.int8_export import Int8Export, openvino_installed
 from app.pages.train.model_actions import ModelActions
 from app.context import StudioContext
 from app.pages.train.run_files import RunFiles
@@ -61,14 +62,23 @@ class RunBrowser(QTabWidget):
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Export to ONNX or TorchScript, checked against the model (Ctrl+Shift+X)")
         self.export_button.clicked.connect(self.export_model)
+        self.int8_button = QPushButton("Export INT8…")
+        self.int8_button.setToolTip(
+            "Quantise to INT8 (OpenVINO IR) on this run's training images; you see the validation accuracy "
+            "before and after, then keep or discard the file (Ctrl+Shift+8)"
+        )
+        self.int8_button.clicked.connect(self.export_int8_model)
         self.job = JobBar()
         self.job.finished.connect(self.update_buttons)
         self.actions = ModelActions(context, self.job, self)
         self.actions.done.connect(self._on_action_done)
         self.actions.failed.connect(self._on_action_failed)
+        self.int8 = Int8Export(context, self.job, self)
+        self.int8.done.connect(self._on_action_done)
+        self.int8.failed.connect(self._on_action_failed)
         model_row = QHBoxLayout()
         model_row.addWidget(self.run_name, 1)
-        for b in (self.use_button, self.save_button, self.export_button):
+        for b in (self.use_button, self.save_button, self.export_button, self.int8_button):
             model_row.addWidget(b)
         results_tab = QWidget()
         results_layout = QVBoxLayout(results_tab)
@@ -261,6 +271,12 @@ class RunBrowser(QTabWidget):
             self.actions.export(self.bundle(), self.record.path.name)
             self.update_buttons()
 
+    @Slot()
+    def export_int8_model(self) -> None:
+        if self.int8_button.isEnabled():
+            self.int8.start(self.bundle(), self.record.path.name)
+            self.update_buttons()
+
     @Slot(str)
     def _on_action_done(self, text: str) -> None:
         self.notice_posted.emit("info", text)
@@ -296,6 +312,7 @@ class RunBrowser(QTabWidget):
         self.use_button.setEnabled(has_model)
         self.save_button.setEnabled(has_model and not self.job.busy)
         self.export_button.setEnabled(has_model and not self.job.busy)
+        self.int8_button.setEnabled(has_model and not self.job.busy and openvino_installed())
         selected = not self.training and bool(self.runs_list.selected_path())
         for button in (self.open_button, self.rename_button, self.delete_button):
             button.setEnabled(selected)  # not while training: the run's own folder may be the one chosen
