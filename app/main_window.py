@@ -26,6 +26,7 @@ from app.pages.train.page import TrainPage
 from app.session import ModelSession
 from app.settings import AppSettings
 from app.state import ActiveModel, BackendInfo
+from app.widgets.quit_question import ask_stop_and_quit, quit_question
 from app.workers import WorkerPool
 
 # The window's pages in tab order; a new page is one more line here.
@@ -208,8 +209,9 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_busy_changed(self, text: str) -> None:
-        self.busy_label.setText(f"{text}…" if text else "Ready")
-        self.busy_bar.setVisible(bool(text))
+        paused = self.pool.all_paused
+        self.busy_label.setText("Ready" if not text else text if paused else f"{text}…")
+        self.busy_bar.setVisible(bool(text) and not paused)  # a paused run is not busy
 
     @Slot(object)
     def _on_backend_loaded(self, info: BackendInfo) -> None:
@@ -250,19 +252,40 @@ class MainWindow(QMainWindow):
             self.settled.emit()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self._close_when_idle:  # already stopping on the way out
+            if self.pool.idle:
+                event.accept()
+            else:
+                event.ignore()
+            return
+        if not self.pool.idle:
+            question = quit_question(self.pool.workers())
+            if question and not ask_stop_and_quit(self, question):
+                event.ignore()  # the user keeps working
+                return
         if not self._closing:
             self._closing = True
             if self.remember:
                 self.settings.geometry = self.saveGeometry()
                 self.settings.sync()
         if not self.pool.idle:
-            # Ask every worker to stop and close once they have; the UI keeps running meanwhile.
+            # Ask every worker to stop (a run saves its checkpoint first) and quit once they have.
+            self._close_when_idle = True
+            self.pool.all_finished.connect(self._quit_when_stopped)
             self.pool.stop_all()
-            if not self._close_when_idle:
-                self._close_when_idle = True
-                self.pool.all_finished.connect(self.close)
             self.busy_label.setText("Stopping background work…")
             self.hide()
             event.ignore()
             return
         event.accept()
+
+    @Slot()
+    def _quit_when_stopped(self) -> None:
+        self.close()
+        # Qt quits by itself only when the last *visible* window closes, and this one was hidden
+        # while its work stopped: without this the process would live on with no window.
+        app = QApplication.instance()
+        if app is not None and app.quitOnLastWindowClosed() and not any(
+            w.isVisible() for w in QApplication.topLevelWidgets()
+        ):
+            app.quit()

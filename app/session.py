@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 
 from app.settings import AppSettings
+from model.core.model_names import bundle_title
 from app.state import ActiveModel, BackendInfo, ModelChoice, VariantFacts, initial_facts
 from app.workers import WorkerPool
 from app.workers.backend import BackendLoader, OnlineProbe, PredictorLoader
@@ -40,6 +41,8 @@ class ModelSession(QObject):
         self.predictor = None
         self.active: ActiveModel | None = None
         self.online: bool | None = None  # None: not checked yet
+        self.probing = False  # the online check is under way
+        self.weights_host = ("download.pytorch.org", 443)  # where ImageNet weights come from (tests: loopback)
         self.loading: ModelChoice | None = None
         self._generation = 0  # bumped by every activate(); stale loads are ignored
 
@@ -51,8 +54,9 @@ class ModelSession(QObject):
         loader.failed.connect(self._on_backend_failed)
         self.pool.start(loader)
         if check_online:
-            probe = OnlineProbe()
+            probe = OnlineProbe(*self.weights_host)
             probe.probed.connect(self._on_probed)
+            self.probing = True
             self.pool.start(probe)
 
     @Slot(object)
@@ -69,6 +73,7 @@ class ModelSession(QObject):
     @Slot(bool)
     def _on_probed(self, online: bool) -> None:
         self.online = online
+        self.probing = False
         self.online_checked.emit(online)
 
     def remembered_choice(self) -> ModelChoice:
@@ -182,7 +187,7 @@ class ModelSession(QObject):
     @staticmethod
     def describe_choice(choice: ModelChoice) -> str:
         if choice.bundle:
-            return f"fine-tuned model {Path(choice.bundle).name}"
+            return f"fine-tuned model ({bundle_title(choice.bundle)})"
         weights = {"imagenet": "ImageNet weights", "random": "random weights"}.get(
             choice.weights, f"weights {Path(choice.weights).name}"
         )

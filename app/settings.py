@@ -170,6 +170,25 @@ class AppSettings:
     def models_selected(self, name: str) -> None:
         self._s.setValue("models/selected", name)
 
+    def speed_measurements(self, device: str) -> list[dict]:
+        """The Models page's last measurements on ``device`` ("cpu", "cuda:0", …), as stored dicts."""
+        try:
+            stored = json.loads(self._s.value("models/speed", "{}", type=str) or "{}")
+        except ValueError:
+            return []
+        rows = stored.get(device, {}) if isinstance(stored, dict) else {}
+        return [r for r in rows.values() if isinstance(r, dict)] if isinstance(rows, dict) else []
+
+    def remember_speed(self, device: str, variant: str, measurement: dict) -> None:
+        """Keep one variant's measurement on ``device``: a restart shows it again, another device does not."""
+        try:
+            stored = json.loads(self._s.value("models/speed", "{}", type=str) or "{}")
+        except ValueError:
+            stored = {}
+        stored = stored if isinstance(stored, dict) else {}
+        stored.setdefault(device, {})[variant] = measurement
+        self._s.setValue("models/speed", json.dumps(stored))
+
     # --- the Attention page ---------------------------------------------------------
     @property
     def attention_change(self) -> bool:

@@ -60,7 +60,7 @@ class ActiveModel:
 
     choice: ModelChoice
     variant: str
-    source: str  # the backend's own words: "ImageNet weights", "random weights", "bundle model.pt"
+    source: str  # the backend's own words: "ImageNet weights", "random weights", "run <run folder>"
     class_count: int
     device: str
     device_name: str

@@ -34,6 +34,12 @@ class Worker(QObject):
     aborted = Signal()  # the work ended early because stop() was called
     finished = Signal()
     ended = Signal(object)  # self, right after finished: how the pool learns that the thread may go
+    pause_changed = Signal(object)  # self, when pause()/resume() was called (from the UI thread)
+
+    # Work the user would miss if quitting stopped it: closing the window asks first
+    # ("<quit_name> is running. Stop it and quit? <quit_note>"). None: stopped without asking.
+    quit_name: str | None = None
+    quit_note = ""
 
     def __init__(self, description: str, control=None) -> None:
         """``control``: the backend's control object for this work (with ``stop()`` and, when the work
@@ -42,6 +48,7 @@ class Worker(QObject):
         self.description = description
         self.control = control
         self._stop = threading.Event()
+        self.paused = False  # held by pause(): the status bar says so instead of showing it busy
 
     def stop(self) -> None:
         """Ask the work to end at its next step. Safe to call from any thread."""
@@ -53,11 +60,15 @@ class Worker(QObject):
         """Hold the work at its next step (only work with a pausable control can). Any thread."""
         if self.control is not None and hasattr(self.control, "pause"):
             self.control.pause()
+            self.paused = True
+            self.pause_changed.emit(self)
 
     def resume(self) -> None:
         """Let paused work go on. Any thread."""
         if self.control is not None and hasattr(self.control, "resume"):
             self.control.resume()
+            self.paused = False
+            self.pause_changed.emit(self)
 
     @property
     def stop_requested(self) -> bool:
@@ -70,7 +81,7 @@ class Worker(QObject):
             self.work()
         except StudioError as e:
             if not self.stop_requested:  # a cancelled job reports nothing more
-                self.failed.emit(str(e))
+                self.failed.emit(e.for_place("app"))  # the advice names buttons, not command-line flags
         except MemoryError:
             self.failed.emit("The computer ran out of memory; try a smaller variant or fewer images at once.")
         except Exception as e:  # a bug must not kill the thread silently or show a traceback to the user

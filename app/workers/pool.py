@@ -28,6 +28,7 @@ class WorkerPool(QObject):
         worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         # The worker names itself in ``ended``, so the pool needs no sender() lookup.
         worker.ended.connect(self._on_worker_ended)
+        worker.pause_changed.connect(self._on_pause_changed)
         self._running[worker] = thread
         thread.start()
         self.busy_changed.emit(self.busy_text())
@@ -38,7 +39,20 @@ class WorkerPool(QObject):
         return not self._running
 
     def busy_text(self) -> str:
-        return " · ".join(w.description for w in self._running)
+        return " · ".join(f"{w.description} (paused)" if w.paused else w.description for w in self._running)
+
+    @property
+    def all_paused(self) -> bool:
+        """Something runs, but all of it is paused: nothing is busy."""
+        return bool(self._running) and all(w.paused for w in self._running)
+
+    @Slot(object)
+    def _on_pause_changed(self, worker: Worker) -> None:
+        self.busy_changed.emit(self.busy_text())
+
+    def workers(self) -> list[Worker]:
+        """The workers running now."""
+        return list(self._running)
 
     def stop_all(self) -> None:
         """Ask every worker to stop; they finish at their next step."""

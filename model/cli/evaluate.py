@@ -13,7 +13,7 @@ def add_parser(subparsers) -> None:
         "evaluate",
         help="measure a trained model bundle on a folder of labelled images",
         description="Evaluate BUNDLE (a model.pt from training) on DATA_DIR (one sub-folder per class; "
-        "its val/ part when it has train/ and val/).",
+        "its test/ part when it has train/ and test/, else its val/ part when it has train/ and val/).",
     )
     p.add_argument("bundle", metavar="BUNDLE", help="model bundle (.pt) written by training")
     p.add_argument("data_dir", metavar="DATA_DIR", help="folder with one sub-folder of images per class")
@@ -26,13 +26,17 @@ def add_parser(subparsers) -> None:
 
 def format_confusion(classes: list[str], matrix: list[list[int]]) -> str:
     """A text table: rows are true classes, columns predicted ones."""
+    corner = "true \\ predicted"
     width = max(6, max(len(c) for c in classes) + 1, max(len(str(v)) for row in matrix for v in row) + 1)
-    head = "true \\ predicted".ljust(width) + "".join(c[: width - 1].rjust(width) for c in classes)
-    rows = [c[: width - 1].ljust(width) + "".join(str(v).rjust(width) for v in row) for c, row in zip(classes, matrix)]
+    # The row labels have their own column, as wide as the corner's words: the counts line up under their names.
+    label = max(len(corner), max(len(c) for c in classes)) + 1
+    head = corner.ljust(label) + "".join(c[: width - 1].rjust(width) for c in classes)
+    rows = [c.ljust(label) + "".join(str(v).rjust(width) for v in row) for c, row in zip(classes, matrix)]
     return "\n".join([head, *rows])
 
 
 def run(args: argparse.Namespace) -> int:
+    from model.training.data import held_out_test_dir
     from model.training.evaluate import evaluate
 
     bar: ProgressBar | None = None
@@ -49,7 +53,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(ev.to_dict())
         return 0
-    print(f"Accuracy {100 * ev.accuracy:.2f}% on {ev.num_images} images (mean loss {ev.loss:.3f}, macro F1 {ev.macro_f1:.3f})")
+    test_dir = held_out_test_dir(args.data_dir)
+    which = f" of the test set {test_dir}" if test_dir is not None else ""
+    print(f"Accuracy {100 * ev.accuracy:.2f}% on {ev.num_images} images{which} "
+          f"(mean loss {ev.loss:.3f}, macro F1 {ev.macro_f1:.3f})")
     print()
     print(format_confusion(ev.class_names, ev.confusion_matrix))
     print()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 from model.cli.arg_types import fraction, image_size, learning_rate, non_negative_int, positive_int, seed_value
 from model.cli.common import ProgressBar, add_device_flag, add_json_flag, print_json, silence_stdout
@@ -84,11 +85,23 @@ def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.1f}%"
 
 
+def finished_line(ev) -> str:
+    """The last line of a run: where its model is, or that there is none yet."""
+    if ev.epochs_done == 0:
+        return (f"{ev.reason.capitalize()} before the first epoch ended: there is no trained model yet. "
+                f"Run the same command with --resume to train it.")
+    best = "no validation" if ev.best_val_acc is None else f"best val accuracy {_pct(ev.best_val_acc)}"
+    return f"{ev.reason.capitalize()} after {ev.epochs_done} epoch(s): {best}. Model: {ev.bundle_path}"
+
+
 class TextReport:
     """Human-readable output: a line per epoch, notices, and progress bars on a terminal."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock=time.monotonic) -> None:
         self.bar: ProgressBar | None = None
+        self.clock = clock
+        self._epoch_began: float | None = None  # wall clock at the start of the live epoch
+        self._first_step: tuple[int, int, float] | None = None  # (epoch, step, time) the ETA counts from
 
     def _close_bar(self) -> None:
         if self.bar is not None:
@@ -106,7 +119,8 @@ class TextReport:
         from model.core import events as E
 
         if isinstance(ev, E.StepMetrics):
-            self._progress(f"epoch {ev.epoch}", ev.step, ev.steps_per_epoch, f"loss {ev.loss:.3f} acc {_pct(ev.acc)} {ev.images_per_sec:.0f} img/s")
+            suffix = f"loss {ev.loss:.3f} acc {_pct(ev.acc)} {ev.images_per_sec:.0f} img/s{self._eta(ev)}"
+            self._progress(f"epoch {ev.epoch}", ev.step, ev.steps_per_epoch, suffix)
             return
         if isinstance(ev, E.PreparingImages):
             self._progress("decoding images", ev.done, ev.total)
@@ -121,11 +135,18 @@ class TextReport:
                 f"{len(ev.class_names)} classes, {ev.num_train} train / {ev.num_val} val images, "
                 f"{ev.image_size}px, batch {ev.batch_size}, epochs {ev.start_epoch}-{ev.epochs}"
                 + (f", {ev.mixed_precision} mixed precision" if ev.mixed_precision else "")
+                + (f"; {ev.num_test} test images set aside" if ev.num_test else "")
             )
             for past in ev.history:
-                self._epoch_line(past)
+                self._epoch_line(past, past.seconds)
+            self._epoch_began = self.clock()
         elif isinstance(ev, E.EpochMetrics):
-            self._epoch_line(ev)
+            # The wall time since the last epoch line: with the feature pass and validation, which the
+            # engine's own figure (the training steps only: a fraction of a second in head mode) leaves out.
+            now = self.clock()
+            began = self._epoch_began if self._epoch_began is not None else now - ev.seconds
+            self._epoch_line(ev, max(ev.seconds, now - began))
+            self._epoch_began = now
         elif isinstance(ev, E.Notice):
             print(f"{'warning' if ev.level == 'warning' else 'note'}: {ev.message}")
         elif isinstance(ev, E.SkippedFile):
@@ -133,16 +154,34 @@ class TextReport:
         elif isinstance(ev, E.BatchSizeReduced):
             print(f"out of memory: batch size {ev.old} → {ev.new}")
         elif isinstance(ev, E.Finished):
-            best = "no validation" if ev.best_val_acc is None else f"best val accuracy {_pct(ev.best_val_acc)}"
-            print(f"{ev.reason.capitalize()} after {ev.epochs_done} epoch(s): {best}. Model: {ev.bundle_path}")
+            print(finished_line(ev))
 
-    def _epoch_line(self, m) -> None:
+    def _eta(self, ev) -> str:
+        """" ETA 0:42" for the rest of the epoch, from the pace since its first step shown."""
+        now = self.clock()
+        if self._first_step is None or self._first_step[0] != ev.epoch or ev.step <= self._first_step[1]:
+            self._first_step = (ev.epoch, ev.step, now)
+            return ""
+        _, step0, t0 = self._first_step
+        left = (now - t0) / (ev.step - step0) * (ev.steps_per_epoch - ev.step)
+        return f" ETA {int(left // 60)}:{int(left % 60):02d}"
+
+    def _epoch_line(self, m, seconds: float) -> None:
         val = "" if m.val_acc is None else f"  val loss {m.val_loss:.3f} acc {_pct(m.val_acc)}"
         print(
             f"epoch {m.epoch}/{m.epochs}  train loss {m.train_loss:.3f} acc {_pct(m.train_acc)}{val}"
-            f"  lr {m.lr:.2e}  {m.seconds:.1f}s{'  *best' if m.is_best else ''}",
+            f"  lr {m.lr:.2e}  {_duration(seconds)}{'  *best' if m.is_best else ''}",
             flush=True,
         )
+
+
+def _duration(seconds: float) -> str:
+    """"0.04s", "12.3s", "2m05s": short times keep their digits, long ones read as minutes."""
+    if seconds < 10:
+        return f"{seconds:.2f}s"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,7 +10,26 @@ from __future__ import annotations
 
 
 class StudioError(Exception):
-    """Base class for errors whose message is meant for the user."""
+    """Base class for errors whose message is meant for the user.
+
+    What to do next depends on where the user is: a flag on the command line, a
+    button in the app. Such a message holds ``{advice}`` and ``advice`` maps each
+    place ("cli", "app") to its words; ``str(e)`` is the command line's version.
+    """
+
+    def __init__(self, message: object = "", advice: dict[str, str] | None = None) -> None:
+        self.advice = dict(advice or {})
+        super().__init__(message)
+
+    def for_place(self, place: str) -> str:
+        """The message with the advice for ``place`` ("cli" or "app")."""
+        text = super().__str__()
+        if "{advice}" not in text:
+            return text
+        return text.replace("{advice}", self.advice.get(place) or self.advice.get("cli", ""))
+
+    def __str__(self) -> str:
+        return self.for_place("cli")
 
 
 class ImageError(StudioError):

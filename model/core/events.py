@@ -65,6 +65,7 @@ class TrainingStarted:
     loader_workers: int
     run_dir: str
     history: tuple[EpochMetrics, ...] = ()  # epochs done before a resume
+    num_test: int = 0  # images in the dataset's test/ folder: never trained or validated on
 
 
 @dataclass(frozen=True)

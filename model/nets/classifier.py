@@ -34,7 +34,7 @@ class Classifier:
     variant: Variant
     class_names: list[str]
     preprocessing: Preprocessing
-    source: str  # for people: "ImageNet weights", "random weights", "bundle model.pt", …
+    source: str  # for people: "ImageNet weights", "random weights", "run <run folder>", "bundle pets.pt", …
 
     @property
     def num_classes(self) -> int:
@@ -97,11 +97,12 @@ def load_classifier(
     the bundle's own variant, classes and preprocessing are used and
     ``variant``/``weights`` are ignored.
     """
+    from model.core.model_names import bundle_title
     from model.nets.bundle import load_bundle
 
     if bundle is not None:
         b = load_bundle(bundle)
-        return Classifier(b.build_model(), get_variant(b.variant), list(b.class_names), b.preprocessing, f"bundle {Path(bundle).name}")
+        return Classifier(b.build_model(), get_variant(b.variant), list(b.class_names), b.preprocessing, bundle_title(bundle))
 
     v = variant if isinstance(variant, Variant) else get_variant(variant)
     # A str is a keyword or a path; a Path object is always a path.

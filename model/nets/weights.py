@@ -39,10 +39,16 @@ HASH_REGEX = re.compile(r"-([a-f0-9]+)\.")
 CHUNK_BYTES = 256 * 1024
 TIMEOUT_SECONDS = 30
 
-_WHAT_TO_DO = (
-    "import a weights file (File menu or Models page, or --weights FILE on the command line) "
-    "or use random weights (--weights random) and train"
-)
+# What to do without ImageNet weights, in the words of each place the user can be (StudioError.advice).
+_WHAT_TO_DO = {
+    "cli": "import a weights file with --weights FILE (copied from a machine that is online), "
+           "or train from random weights (--weights random)",
+    "app": "import a weights file (Import weights file… on the Models page), or choose random weights",
+}
+_OPEN_AS_MODEL = {
+    "cli": "use it as a model with --model FILE instead",
+    "app": "open it with File ▸ Open fine-tuned model… instead",
+}
 
 
 def _variant(variant: str | Variant) -> Variant:
@@ -112,7 +118,7 @@ def download_imagenet(
             if expected and not digest.startswith(expected):
                 raise WeightsError(
                     f"The downloaded weights for {v.title} are corrupt (SHA-256 {digest[:8]}… does not match "
-                    f"{expected}) and were discarded; try again, or {_WHAT_TO_DO}."
+                    f"{expected}) and were discarded; try again, or {{advice}}.", _WHAT_TO_DO
                 )
     except OSError as e:  # the cache folder refused the temporary file or the rename
         raise WeightsError(f"Cannot write to the weights cache {dest.parent} ({e.strerror or e}).") from None
@@ -129,7 +135,8 @@ def _fetch(
     """Stream ``url`` into ``partial`` (fsynced); return the SHA-256 hex digest."""
 
     def offline(reason: object) -> WeightsOfflineError:
-        return WeightsOfflineError(f"Cannot download the ImageNet weights for {v.title} ({reason}): {_WHAT_TO_DO}.")
+        return WeightsOfflineError(f"Cannot download the ImageNet weights for {v.title} ({reason}): {{advice}}.",
+                                   _WHAT_TO_DO)
 
     def check_cancel() -> None:
         if cancel is not None and cancel.is_set():
@@ -141,7 +148,7 @@ def _fetch(
     try:
         response = urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS)
     except urllib.error.HTTPError as e:
-        raise WeightsError(f"The server refused the {v.title} weights (HTTP {e.code}): {_WHAT_TO_DO}.") from None
+        raise WeightsError(f"The server refused the {v.title} weights (HTTP {e.code}): {{advice}}.", _WHAT_TO_DO) from None
     except urllib.error.URLError as e:
         raise offline(f"network unreachable: {getattr(e.reason, 'strerror', None) or e.reason}") from None
     except (OSError, http.client.HTTPException) as e:  # timeouts, resets, bad status lines
@@ -269,13 +276,14 @@ def import_weights_file(path: str | os.PathLike, variant: str | Variant) -> Path
     v = _variant(variant)
     wf = load_weights_file(path, v)
     if wf.is_bundle:
-        raise WeightsError(
-            f"{path}: is a fine-tuned model bundle, not ImageNet weights; open it as a model (--model FILE) instead."
-        )
+        raise WeightsError(f"{path}: is a fine-tuned model bundle, not ImageNet weights; {{advice}}.", _OPEN_AS_MODEL)
     if wf.num_classes != 1000:
         raise WeightsError(
             f"{path}: has {wf.num_classes} classes, not ImageNet's 1000, so it cannot stand in for the ImageNet "
-            "weights; open it as a model (--model FILE) or use it with --weights FILE instead."
+            "weights; {advice}.",
+            {"cli": "use it with --weights FILE instead",
+             "app": "choose weights made for ImageNet's 1000 classes, or open a fine-tuned model with File ▸ Open "
+                    "fine-tuned model…"},
         )
     dest = imagenet_cache_path(v)
     try:

@@ -8,6 +8,7 @@ RUN_DIR/
   .lock            held (an OS lock) by the training that is using the folder; holds its pid
   metrics.csv      one row per epoch (rewritten after every epoch)
   evaluation.json  the best model on the validation set: accuracy, confusion matrix, per-class, mistakes
+  test_evaluation.json  the same on the dataset's test/ folder, when it has one (set aside from training)
   cache/           head mode only, when the features are too big for memory
 ```
 
@@ -61,6 +62,10 @@ class RunPaths:
     @property
     def evaluation(self) -> Path:
         return self.root / "evaluation.json"
+
+    @property
+    def test_evaluation(self) -> Path:
+        return self.root / "test_evaluation.json"
 
     @property
     def cache(self) -> Path:

@@ -1,8 +1,9 @@
 """Class-folder datasets: scanning, refusing unusable folders, splitting, transforms.
 
 A dataset is a folder with one sub-folder per class (torchvision's ImageFolder
-convention), optionally split into ``train/`` and ``val/`` sub-folders laid out
-the same way. ``scan_dataset`` finds the classes and images, reports files that
+convention), optionally split into ``train/``, ``val/`` and ``test/`` sub-folders
+laid out the same way; ``test/`` is set aside: never trained or validated on,
+only used to score the final model. ``scan_dataset`` finds the classes and images, reports files that
 are not readable images, refuses folders nobody can train on with one clear
 sentence, and warns about what would make training go badly. ``split_dataset``
 makes a seeded, stratified train/val split when there is no val folder.
@@ -43,6 +44,14 @@ class DatasetScan:
     warnings: list[str] = field(default_factory=list)
     val_files: list[tuple[Path, int]] | None = None  # from a val/ folder or an explicit val_dir
     train_dir: Path | None = None  # the folder the class sub-folders were found in
+    test_dir: Path | None = None  # a test/ folder beside train/: held out, scored only at the end
+    num_test: int = 0  # images in test_dir
+
+    def test_note(self) -> str:
+        """"40 test images set aside" (or "" without a test/ folder)."""
+        if self.test_dir is None:
+            return ""
+        return f"{self.num_test} test image{'s' if self.num_test != 1 else ''} set aside"
 
     @property
     def num_images(self) -> int:
@@ -81,14 +90,19 @@ def _probe(path: Path) -> str | None:
     return None
 
 
-def _find_layout(root: Path) -> tuple[Path, Path | None]:
-    """(folder holding the training classes, folder holding the val classes or None)."""
+def _find_layout(root: Path) -> tuple[Path, Path | None, Path | None]:
+    """(folder holding the training classes, the val classes or None, the test classes or None)."""
     subs = _visible_subfolders(root)
     names = {p.name.lower(): p for p in subs}
     if "train" in names and all(p.name.lower() in SPLIT_FOLDERS for p in subs):
         val = next((names[n] for n in VAL_FOLDERS if n in names), None)
-        return names["train"], val
-    return root, None
+        return names["train"], val, names.get("test")
+    return root, None, None
+
+
+def held_out_test_dir(root: str | os.PathLike) -> Path | None:
+    """The ``test/`` folder of a train/val/test dataset, or None."""
+    return _find_layout(Path(root).expanduser())[2]
 
 
 def _scan_classes(folder: Path, skipped: list[tuple[Path, str]], verify: bool) -> dict[str, list[Path]]:
@@ -114,6 +128,7 @@ class ClassFolders:
     val_dir: Path | None = None
     val_classes: dict[str, list[Path]] | None = None
     skipped: list[tuple[Path, str]] = field(default_factory=list)  # (path, reason)
+    test_dir: Path | None = None  # a test/ folder beside train/: held out, never scanned for training
 
     def all_classes(self) -> dict[str, list[Path]]:
         """Training and validation images together, per class name (sorted)."""
@@ -127,14 +142,14 @@ def find_class_folders(root: Path, val_dir: str | os.PathLike | None = None, *, 
     """Discover the classes of a folder (``root`` is an existing folder): one sub-folder per class, or
     ``train/`` and ``val/`` folders laid out that way. ``verify`` reads every image header so unreadable
     files are reported up front instead of at decode time."""
-    train_dir, found_val = _find_layout(root)
+    train_dir, found_val, test_dir = _find_layout(root)
     val_root = Path(val_dir).expanduser() if val_dir is not None else found_val
     if val_root is not None and not val_root.is_dir():
         raise DatasetError(f"{val_root}: no such validation folder.")
     skipped: list[tuple[Path, str]] = []
     classes = _scan_classes(train_dir, skipped, verify)
     val_classes = _scan_classes(val_root, skipped, verify) if val_root is not None else None
-    return ClassFolders(train_dir, classes, val_root, val_classes, skipped)
+    return ClassFolders(train_dir, classes, val_root, val_classes, skipped, test_dir)
 
 
 def scan_dataset(
@@ -150,6 +165,7 @@ def scan_dataset(
         raise DatasetError(f"{root}: no such folder; choose a folder with one sub-folder of images per class.")
     found = find_class_folders(root, val_dir, verify=verify)
     train_dir, val_root, classes, skipped = found.train_dir, found.val_dir, found.classes, found.skipped
+    test_dir = found.test_dir
     loose = [p for p in train_dir.iterdir() if p.is_file() and is_image_file(p)]
     if not any(classes.values()):
         raise DatasetError(
@@ -196,7 +212,11 @@ def scan_dataset(
     warnings.extend(_balance_warnings(counts))
     if skipped:
         warnings.append(f"{len(skipped)} file(s) are not readable images and will be skipped.")
-    return DatasetScan(root, class_names, counts, files, skipped, warnings, val_files, train_dir)
+    num_test = 0
+    if test_dir is not None:
+        # Only counted here (no header is read): the test images are opened once, at the end.
+        num_test = sum(1 for class_dir in _visible_subfolders(test_dir) for _ in iter_image_files([class_dir]))
+    return DatasetScan(root, class_names, counts, files, skipped, warnings, val_files, train_dir, test_dir, num_test)
 
 
 def _balance_warnings(counts: dict[str, int]) -> list[str]:
@@ -290,5 +310,6 @@ __all__ = [
     "eval_preprocessing",
     "scan_dataset",
     "split_dataset",
+    "held_out_test_dir",
     "train_transform",
 ]

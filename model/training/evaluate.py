@@ -130,16 +130,18 @@ def evaluate(
 ) -> Evaluation:
     """Evaluate a bundle (path or ``Bundle``) on a class-folder dataset.
 
-    Uses the folder's ``val/`` part when it has a train/val layout, every image otherwise.
+    Uses the folder's ``test/`` part when it has a train/val/test layout (the images set aside from
+    training), else its ``val/`` part when it has train/ and val/, every image otherwise.
     Folder classes must be classes of the model; classes the folder lacks are simply absent.
     """
     from model.nets.bundle import Bundle, load_bundle
-    from model.training.data import scan_dataset
+    from model.training.data import held_out_test_dir, scan_dataset
     from model.nets.device import resolve_device, speed_policy
     from model.training.loaders import ImageSamples, SubsetSampler, decode_for_eval, make_loader
     from model.training.loop import BatchSize, Stepper, cpu_threads_beside, run_in_chunks
 
     b = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
+    data_dir = held_out_test_dir(data_dir) or data_dir  # never score images the model trained on
     scan = scan_dataset(data_dir, min_classes=1)
     files = scan.val_files if scan.val_files is not None else scan.files
     index = {name: i for i, name in enumerate(b.class_names)}

@@ -33,15 +33,25 @@ class RunSummary:
     name: str
     epochs_done: int
     best_val_acc: float | None
-    has_model: bool  # model.pt: the run can be used, saved or exported
+    has_model: bool  # model.pt after at least one epoch: the run can be used, saved or exported
     has_checkpoint: bool  # last.pt: the run can be resumed
     modified: float  # seconds since the epoch, of the newest file
+    epochs_planned: int | None = None  # from the checkpoint's settings; None when unknown
+
+    @property
+    def interrupted(self) -> bool:
+        """Stopped before its last epoch, with a checkpoint to resume from."""
+        return self.has_checkpoint and self.epochs_planned is not None and self.epochs_done < self.epochs_planned
 
     def describe(self) -> str:
-        """"3 epochs · best val acc 87.5 %" (or why there is nothing to show yet)."""
+        """"3 epochs · best val acc 87.5 %", "stopped at epoch 3 of 10: Resume" (or why there is nothing yet)."""
+        acc = "" if self.best_val_acc is None else f" · best val acc {100 * self.best_val_acc:.1f} %"
+        if self.interrupted and not self.epochs_done:
+            return "stopped before its first epoch: Resume"
+        if self.interrupted:
+            return f"stopped at epoch {self.epochs_done} of {self.epochs_planned}: Resume{acc}"
         if not self.epochs_done:
             return "no finished epoch"
-        acc = "" if self.best_val_acc is None else f" · best val acc {100 * self.best_val_acc:.1f} %"
         return f"{self.epochs_done} epoch{'s' if self.epochs_done != 1 else ''}{acc}"
 
 
@@ -70,7 +80,9 @@ class RunRecord:
 
     @property
     def bundle_path(self) -> Path | None:
-        return self.paths.model if self.paths.model.is_file() else None
+        """The run's trained model; None before its first epoch ended (model.pt then holds the
+        starting weights, which nobody should mistake for a fine-tuned model)."""
+        return self.paths.model if self.paths.model.is_file() and self.epochs_done > 0 else None
 
     @property
     def can_resume(self) -> bool:
@@ -135,6 +147,17 @@ def _newest_mtime(paths: RunPaths) -> float:
     return max(stamps, default=paths.root.stat().st_mtime)
 
 
+def planned_epochs(last: Path) -> int | None:
+    """The epochs a run's checkpoint was set to train, or None. Memory-mapped: the weights stay on disk."""
+    import torch
+
+    try:
+        obj = torch.load(last, map_location="cpu", weights_only=True, mmap=True)
+        return int(obj["bundle"]["config"]["epochs"])
+    except Exception:  # damaged, foreign or older: the list just says less; opening the run says why
+        return None
+
+
 def summarize_run(path: str | os.PathLike) -> RunSummary | None:
     """A run folder's summary from its metrics table; None when the folder holds no run."""
     paths = RunPaths(Path(path))
@@ -152,9 +175,10 @@ def summarize_run(path: str | os.PathLike) -> RunSummary | None:
         name=paths.root.name,
         epochs_done=history[-1].epoch if history else 0,
         best_val_acc=max(accs) if accs else None,
-        has_model=paths.model.is_file(),
+        has_model=paths.model.is_file() and bool(history),
         has_checkpoint=paths.last.is_file(),
         modified=_newest_mtime(paths),
+        epochs_planned=planned_epochs(paths.last) if paths.last.is_file() else None,
     )
 
 

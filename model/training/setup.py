@@ -49,6 +49,8 @@ class RunData:
     train: Samples
     val: Samples
     split_record: dict[str, Any]
+    test_dir: Path | None = None  # test/ beside train/: set aside, scored once at the end
+    num_test: int = 0
 
 
 def read_data(data_dir: str, val_dir: str | None, val_split: float, seed: int, ckpt: Checkpoint | None) -> Events:
@@ -71,7 +73,7 @@ def read_data(data_dir: str, val_dir: str | None, val_split: float, seed: int, c
         for w in split.warnings:
             yield Notice(w, "warning")
         train, val = split.train, split.val
-    return RunData(scan.class_names, train, val, split_to_dict(train, val, root))
+    return RunData(scan.class_names, train, val, split_to_dict(train, val, root), scan.test_dir, scan.num_test)
 
 
 def start_network(variant: str, weights: str, class_names: list[str]):

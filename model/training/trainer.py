@@ -94,6 +94,7 @@ class Trainer:
         seed_everything(request.seed + (ckpt.epochs_done if ckpt else 0))
         data = yield from read_data(request.data_dir, request.val_dir, request.val_split, request.seed, ckpt)
         self.class_names, self.split_record = data.class_names, data.split_record
+        self.test_dir, self.num_test = data.test_dir, data.num_test
         if ckpt is not None:
             net, settings = ckpt.bundle.build_model(), saved
         else:
@@ -164,6 +165,7 @@ class Trainer:
             loader_workers=ctx.workers,
             run_dir=str(self.paths.root),
             history=history_events(self.history),
+            num_test=self.num_test,
         )
         self.data = (FullModeData if s.trains_backbone else HeadModeData)(ctx)
         try:
@@ -269,6 +271,18 @@ class Trainer:
             ev = evaluation_from_outputs(self.class_names, paths, labels, logits)
             write_json(ev.to_dict(), self.paths.evaluation)
             yield CheckpointSaved(str(self.paths.evaluation), CheckpointKind.EVALUATION, self.best_epoch)
+        # Not on a stop (quitting must stay quick): a stopped run is scored when it completes.
+        if not stopped and self.test_dir is not None and self.num_test and self.best_outputs is not None:
+            yield from self._score_test_set()
+
+    def _score_test_set(self) -> Iterator[object]:
+        """The best model on the images set aside in test/: the one score nothing was tuned on."""
+        from model.training.evaluate import evaluate
+
+        ev = evaluate(self.paths.model, self.test_dir, device=str(self.ctx.device))
+        write_json(ev.to_dict(), self.paths.test_evaluation)
+        yield Notice(f"Test set: {100 * ev.accuracy:.1f} % accuracy on the {ev.num_images} test images set aside "
+                     f"(best epoch {self.best_epoch}); saved in {self.paths.test_evaluation.name}.")
 
     def _outputs_of_best_model(self) -> Iterator[object]:
         """Validate model.pt's weights (in this process alone); returns (paths, labels, logits) or None."""

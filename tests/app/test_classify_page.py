@@ -253,3 +253,24 @@ def test_fast_jpeg_decoding_is_a_remembered_menu_choice_applied_to_the_next_drop
     page.classify_paths([str(image_factory("two/b.png"))])
     qtbot.waitUntil(lambda: page.is_settled() and page.results.rowCount() == 2, timeout=20_000)
     assert ready_window.fake_predictor.fast_decode is True
+
+
+def test_same_named_files_show_their_folder_and_new_results_scroll_into_view(qtbot, ready_window, image_factory):
+    page = ready_window.page("classify")
+    ready_window.resize(1280, 800)
+    ready_window.show()
+    qtbot.waitExposed(ready_window)
+    first = [str(image_factory(f"many/{i:02d}.png")) for i in range(30)]
+    page.classify_paths(first)
+    _wait_until_done(qtbot, page)
+    model = page.results
+    assert model.data(model.index(0, 0)) == "00.png"  # a unique name stays short
+    page.classify_paths([str(image_factory("holiday/00.png"))])
+    qtbot.waitUntil(lambda: page.is_settled() and model.rowCount() == 31, timeout=20_000)
+    assert model.data(model.index(0, 0)) == "many/00.png" and model.data(model.index(30, 0)) == "holiday/00.png"
+    # The new row is on screen, not below the fold.
+    view = page.list_view
+    assert view.viewport().rect().intersects(view.visualRect(model.index(30, 0)))
+    model.clear()
+    model.add_files(["/a/x.png"])
+    assert model.data(model.index(0, 0)) == "x.png"

@@ -75,6 +75,25 @@ def test_measure_on_this_machine_fills_latency_and_the_chart(qtbot, window):
     assert page.measure_button.isEnabled()
 
 
+def test_speed_measurements_are_remembered_per_device_across_a_restart(qtbot, window):
+    from app.main_window import MainWindow
+    from app.settings import AppSettings
+    from model.inference.benchmark import Measurement
+
+    page = window.page("models")
+    load_backend(window)
+    page._on_measured(Measurement("b1", 12.5, 80.0, "cpu", image_size=240))
+    # The next launch, on the same device: the measurement is there before measuring again.
+    again = MainWindow(AppSettings())
+    qtbot.addWidget(again)
+    load_backend(again)
+    model = again.page("models").table_model
+    assert model.data(model.index(1, 6)) == "12.5 ms" and model.data(model.index(0, 6)) == "–"
+    assert again.page("models").chart.x_kind == "latency"
+    # Another device has its own (none yet).
+    assert AppSettings().speed_measurements("cuda:0") == []
+
+
 def test_measure_worker_events_in_order_and_cancel(qtbot, window):
     worker = MeasureWorker(["b0", "b1"], "cpu", repeats=1, image_size=32)
     relay = Relay(worker)

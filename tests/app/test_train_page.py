@@ -9,7 +9,8 @@ import stat
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
 from app.state import BackendInfo, initial_facts
 from app.pages.train.train_form import TrainChoices
@@ -115,6 +116,14 @@ def test_dropping_a_folder_scans_it_and_summarises_it(qtbot, window, page, tmp_p
     assert page.settings.last_folder("dataset") == str(folder)
 
 
+def test_a_test_folder_is_reported_as_set_aside(qtbot, page, tmp_path):
+    make_dataset(tmp_path / "split" / "train")
+    make_dataset(tmp_path / "split" / "test", per_class=2)
+    scan(qtbot, page, tmp_path / "split")
+    assert "8 images" in page.summary.headline.text()  # the test images are not training images
+    assert "4 test images set aside" in page.summary.headline.text()
+
+
 def test_a_folder_nobody_can_train_on_says_why_and_start_stays_off(qtbot, page, tmp_path):
     make_image(tmp_path / "one" / "only" / "a.png")
     page.set_dataset(str(tmp_path / "one"))
@@ -172,6 +181,10 @@ def test_pause_then_stop_saves_a_checkpoint_and_resume_finishes_the_run(qtbot, p
     qtbot.waitUntil(lambda: page.record is not None and page.is_settled(), timeout=30_000)
     assert page.record.can_resume
     assert buttons(page) == {"start": True, "pause": False, "resume": True, "stop": False}
+    # No epoch ended: no model to use, save or export, and the page says so (not "the best model is saved").
+    assert not (page.use_button.isEnabled() or page.save_button.isEnabled() or page.export_button.isEnabled())
+    assert not any(page._menu_actions[n].isEnabled() for n in ("use", "save", "export"))
+    assert "no trained model yet" in page.message.text() and "model is saved" not in page.message.text()
 
     with qtbot.waitSignal(page.training_finished, timeout=120_000) as resumed:
         page.resume()  # idle with a stopped run shown: continue it from its checkpoint
@@ -184,25 +197,72 @@ def test_pause_then_stop_saves_a_checkpoint_and_resume_finishes_the_run(qtbot, p
     assert buttons(page)["resume"] is False
 
 
-def test_closing_the_window_during_training_stops_it_and_keeps_the_checkpoint(qtbot, window, page, tmp_path):
+def answer_quit_question(qtbot, button: str, seen: list[str]) -> None:
+    """Once the quit question is up, note its text and press ``button`` ("stop_and_quit" or Cancel)."""
+
+    def answer() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, answer)
+            return
+        seen.append(box.text())
+        if button == "cancel":
+            box.button(QMessageBox.StandardButton.Cancel).click()
+        else:
+            box.findChild(QPushButton, button).click()
+
+    QTimer.singleShot(0, answer)
+
+
+def test_close_during_training_asks_then_stops_training_and_the_app_quits(qtbot, qapp, window, page, tmp_path):
     window.show()
     scan(qtbot, page, make_dataset(tmp_path / "data"))
     page.form.set_choices(TrainChoices(**{**TINY.to_dict(), "epochs": 50}))
     worker = start(page)
+    thread = window.pool._running[worker]
     # Training for real now, with 49 epochs to go.
     qtbot.waitUntil(lambda: page.curves.point_count("train_loss") >= 1, timeout=120_000)
-    with qtbot.waitSignal(window.pool.all_finished, timeout=60_000):
-        assert not window.close()  # refused for now: the run is saving and stopping
-        assert not window.isVisible()
+
+    seen: list[str] = []
+    answer_quit_question(qtbot, "cancel", seen)
+    assert not window.close()  # Cancel: nothing changes
+    assert seen == ["Training is running. Stop it and quit? The run can be resumed later."]
+    assert window.isVisible() and not worker.stop_requested and page._trainer is worker
+
+    # The real event loop, as in app.main(): closing must end it, not leave a process without a window.
+    def close_window() -> None:
+        answer_quit_question(qtbot, "stop_and_quit", seen)
+        window.close()
+
+    QTimer.singleShot(0, close_window)
+    QTimer.singleShot(120_000, lambda: qapp.exit(3))  # a hang fails the test instead of blocking it
+    assert qapp.exec() == 0
+    assert len(seen) == 2 and not window.isVisible()
     assert worker.stop_requested and page.runs._reader is None  # nothing new was started on the way out
+    assert window.pool.idle and thread.isFinished()  # no worker thread is left
     from model.training.checkpoint import load_checkpoint
 
     run = Path(page.run_dir)
     ckpt = load_checkpoint(run / "last.pt")
     assert 1 <= ckpt.epochs_done < 50 and (run / "model.pt").is_file()
     assert "Stopped by user" in page.progress.label.text()
-    qtbot.waitUntil(lambda: not window.isVisible())
-    assert window.close()  # idle now: the window really closes
+
+
+def test_the_quit_question_names_only_work_the_user_would_miss(tmp_path):
+    from app.pages.train.workers import ExportWorker, RunListWorker
+    from app.pages.train.workers import TrainWorker as Training
+    from app.widgets.quit_question import quit_question
+    from model.core.train_config import TrainConfig
+    from model.core.train_control import TrainControl
+
+    def TrainWorker(_):
+        return Training(TrainConfig(str(tmp_path), ""), TrainControl())
+
+    assert quit_question([RunListWorker(str(tmp_path))]) == ""  # quick work stops without asking
+    assert quit_question([TrainWorker({}), RunListWorker(str(tmp_path))]) == (
+        "Training is running. Stop it and quit? The run can be resumed later.")
+    both = quit_question([TrainWorker({}), ExportWorker("model.pt", "onnx", "model.onnx")])
+    assert both.startswith("Training and exporting the model are running. Stop them and quit?")
 
 
 # --- the same UI with a fake engine: fast checks of what the events do --------------------------------
@@ -258,6 +318,19 @@ def test_progress_shows_speed_time_left_and_device(qtbot):
     assert "about 50 s left" in text  # 3/8 of the run in 30 s: 50 s for the other 5/8
     assert progress.bar.value() == 375 and "Epoch 2 of 4" in progress.bar.format()
     assert (format_duration(42), format_duration(180), format_duration(3900)) == ("42 s", "3 min", "1 h 05 min")
+
+
+def test_took_counts_every_session_of_a_resumed_run(qtbot):
+    from app.pages.train.train_progress import TrainProgress
+
+    progress = TrainProgress()
+    qtbot.addWidget(progress)
+    before = tuple(EpochMetrics(e, 4, 0.5, 0.5, 0.4, 0.6, 0.001, 60.0, True) for e in (1, 2))
+    progress.start(TrainingStarted("cpu", "CPU · 2 cores", "b0", "full", "random weights", ("a", "b"), 6, 2, 4, 3, 2,
+                                   32, True, None, True, 0, "/r", history=before))
+    progress._started_at -= 120.0  # this session: 2 minutes
+    progress.finish(Finished(0.6, "/r/model.pt", False, "completed", "/r/last.pt", 4))
+    assert "took 4 min in all its sessions" in progress.label.text()  # 2 min before the resume + 2 min now
 
 
 # --- results of a finished run ---------------------------------------------------------------------
@@ -360,6 +433,10 @@ def test_without_imagenet_weights_the_form_trains_from_random_and_says_so(qtbot,
     form.mode.setCurrentIndex(form.mode.findData("head"))
     assert "Augmentation is off" in form.mode_note.text()
     assert "128 px trains about 3× faster" in form.size_note.text()
+    form.image_size.setValue(256)  # the hint follows the size chosen, not only the variant's
+    assert "128 px trains about 4× faster than 256 px" in form.size_note.text()
+    form.image_size.setValue(128)
+    assert not form.size_note.isVisibleTo(page)
 
 
 def test_choices_become_engine_settings_and_survive_a_restart(page):
@@ -452,6 +529,106 @@ def test_class_metrics_model_passes_the_model_tester_with_titled_columns(qtmodel
     assert model.headerData(1, Qt.Orientation.Horizontal) == "Precision"
     assert "harmonic mean" in model.headerData(3, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
     assert model.headerData(9, Qt.Orientation.Horizontal) is None and model.rowCount(model.index(0, 0)) == 0
+
+
+# --- the runs list: interrupted runs, resume after a restart, rename and delete -----------------------
+def copy_run(run: Path, root: Path, epochs_done: int | None = None) -> Path:
+    """A copy of a finished run under ``root``; with ``epochs_done`` its metrics stop there (interrupted)."""
+    import shutil
+
+    copy = root / run.name
+    shutil.copytree(run, copy)
+    if epochs_done is not None:
+        lines = (copy / "metrics.csv").read_text().splitlines()
+        (copy / "metrics.csv").write_text("\n".join(lines[: 1 + epochs_done]) + "\n")
+    return copy
+
+
+def test_after_a_restart_the_last_interrupted_run_is_offered_for_resume(qtbot, window, finished_run, tmp_path):
+    run, _ = finished_run
+    copy = copy_run(run, tmp_path / "runs", epochs_done=1)
+    page = window.page("train")
+    page.runs_root = str(tmp_path / "runs")
+    info = BackendInfo("cpu", "CPU · 2 cores", ("cpu",), initial_facts())
+    window.session.backend = info
+    window.session.backend_loaded.emit(info)  # as at launch: the runs are listed
+    qtbot.waitUntil(lambda: page.record is not None and page.is_settled(), timeout=30_000)
+    assert page.record.path == copy and page.controls.resume_button.isEnabled()
+    assert "stopped at epoch 1 of 2: press Resume to continue it" in page.message.text()
+    assert "stopped at epoch 1 of 2: Resume" in page.runs_list.item(0).text()
+
+
+def test_runs_can_be_renamed_and_deleted_to_the_trash(qtbot, page, finished_run, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    run, _ = finished_run
+    copy = copy_run(run, Path(page.runs_root))
+    page.runs.refresh_runs()
+    qtbot.waitUntil(lambda: page.runs_list.paths() == [str(copy)], timeout=20_000)
+    page.runs_list.setCurrentRow(0)
+    assert page.runs.rename_button.isEnabled() and page.runs.delete_button.isEnabled()
+
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("bad/name", True)))
+    page.runs.rename_selected()
+    assert "cannot be a folder name" in page.message.text() and copy.is_dir()
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("my best run", True)))
+    page.runs.rename_selected()
+    renamed = Path(page.runs_root) / "my best run"
+    qtbot.waitUntil(lambda: page.runs_list.paths() == [str(renamed)], timeout=20_000)
+    assert not copy.exists() and (renamed / "model.pt").is_file()
+
+    page.runs_list.setCurrentRow(0)
+    page.runs.delete_selected()
+    qtbot.waitUntil(lambda: page.runs_list.paths() == [], timeout=20_000)
+    assert not renamed.exists()
+    trash = tmp_path / "xdg-data" / "Trash" / "files"
+    assert (trash / "my best run" / "model.pt").is_file()  # to the trash: it can be brought back
+    assert "was deleted" in page.message.text()
+
+
+def test_without_a_trash_deleting_a_run_asks_first(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import QFile
+    from PySide6.QtWidgets import QWidget
+
+    from app.pages.train.run_files import RunFiles
+
+    monkeypatch.setattr(QFile, "moveToTrash", staticmethod(lambda *a: False))
+    answers = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Yes]
+    asked: list[str] = []
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda parent, title, text, *a: (asked.append(text),
+                                                                                              answers.pop(0))[1]))
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    files = RunFiles(parent)
+    run = tmp_path / "runs" / "r1"
+    (run / "cache").mkdir(parents=True)
+    deleted = []
+    files.deleted.connect(deleted.append)
+    files.delete(str(run))
+    assert run.is_dir() and deleted == [] and "for good" in asked[0]  # Cancel keeps it
+    files.delete(str(run))
+    assert not run.exists() and deleted == [str(run)]
+
+
+def test_a_10_class_confusion_matrix_is_whole_and_labelled_at_1280x800(qtbot, window):
+    from model.training.evaluate import Evaluation
+
+    names = [f"class_{i}_{'long' * (i % 3)}" for i in range(10)]
+    matrix = [[(20 if i == j else (i * j) % 3) for j in range(10)] for i in range(10)]
+    per = {c: {"precision": 0.9, "recall": 0.8, "f1": 0.85, "support": 22} for c in names}
+    window.resize(1280, 800)
+    window.show_page("train")
+    window.show()
+    qtbot.waitExposed(window)
+    results = window.page("train").results
+    results.show_evaluation(Evaluation(0.85, names, matrix, per, [], 0.4, sum(map(sum, matrix))))
+    view = results.matrix
+    qtbot.waitUntil(lambda: view.viewport().rect().contains(view.visualRect(view.model().index(9, 9))))
+    model = view.matrix_model
+    # Names too long for the cells: columns are numbered, rows say which number is which, tooltips in full.
+    assert model.headerData(2, Qt.Orientation.Horizontal) == "3"
+    assert model.headerData(2, Qt.Orientation.Vertical) == "3  class_2_longlong"
+    assert "class_2_longlong" in model.headerData(2, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
 
 
 def test_a_run_folder_in_use_by_another_training_is_refused_with_its_sentence(qtbot, page, tmp_path, monkeypatch):

@@ -65,6 +65,21 @@ def test_status_bar_shows_model_device_and_busy_state(qtbot, window):
     qtbot.waitUntil(lambda: window.busy_label.text() == "Ready", timeout=5000)
 
 
+def test_a_paused_run_is_not_shown_busy(qtbot, window):
+    from model.core.train_control import TrainControl
+
+    worker = SlowWorker()
+    worker.control = TrainControl()  # pausable work, as a training run is
+    window.pool.start(worker)
+    assert worker.running.wait(5)
+    worker.pause()
+    assert window.busy_label.text() == "Slow work (paused)" and not window.busy_bar.isVisibleTo(window)
+    worker.resume()
+    assert window.busy_label.text() == "Slow work…" and window.busy_bar.isVisibleTo(window)
+    worker.stop()
+    qtbot.waitUntil(lambda: window.busy_label.text() == "Ready", timeout=5000)
+
+
 def test_a_studio_error_becomes_one_sentence_and_a_bug_does_not_escape(qtbot):
     pool = WorkerPool()
     clear = FailingWorker(StudioError("The file is broken; choose another."))
@@ -77,6 +92,18 @@ def test_a_studio_error_becomes_one_sentence_and_a_bug_does_not_escape(qtbot):
     with qtbot.waitSignal(relay.finished):
         pool.start(bug)
     assert relay.events[0][1].startswith("Failing work failed unexpectedly (KeyError")
+    qtbot.waitUntil(lambda: pool.idle)
+
+
+def test_an_error_in_the_app_gives_the_advice_for_the_app_not_the_command_line(qtbot):
+    pool = WorkerPool()
+    error = StudioError("No weights: {advice}.", {"cli": "pass --weights FILE", "app": "use Import weights file…"})
+    worker = FailingWorker(error)
+    relay = Relay(worker)
+    with qtbot.waitSignal(relay.finished):
+        pool.start(worker)
+    assert relay.events == [("failed", "No weights: use Import weights file…."), ("finished",)]
+    assert str(error) == "No weights: pass --weights FILE."
     qtbot.waitUntil(lambda: pool.idle)
 
 

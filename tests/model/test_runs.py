@@ -63,7 +63,30 @@ def test_a_stopped_run_can_be_resumed(tmp_path):
             control.stop()
     record = read_run(run)
     assert record.epochs_done == 1 and record.epochs_planned == 3 and record.can_resume
-    assert summarize_run(run).has_checkpoint
+    summary = summarize_run(run)
+    assert summary.has_checkpoint and summary.interrupted and summary.epochs_planned == 3
+    assert summary.describe().startswith("stopped at epoch 1 of 3: Resume")
+
+
+def test_a_run_stopped_before_its_first_epoch_has_no_trained_model(tmp_path, capsys):
+    from model.cli.train import finished_line
+    from model.core.events import Finished
+
+    data = make_dataset(tmp_path / "ds", classes=("red", "blue"), per_class=4)
+    run = tmp_path / "run"
+    control = TrainControl()
+    control.stop()  # before the first step
+    events = list(train(TrainConfig(data, run, weights="random", mode="full", epochs=3, image_size=32,
+                                    num_workers=0, device="cpu", batch_size=2), control))
+    finished = events[-1]
+    assert isinstance(finished, Finished) and finished.epochs_done == 0
+    record = read_run(run)
+    assert record.bundle_path is None and record.can_resume  # model.pt holds only the starting weights
+    summary = summarize_run(run)
+    assert not summary.has_model and summary.has_checkpoint
+    assert summary.interrupted and summary.describe() == "stopped before its first epoch: Resume"
+    line = finished_line(finished)
+    assert "there is no trained model yet" in line and "--resume" in line and "Model:" not in line
 
 
 def test_list_runs_newest_first_and_skips_other_folders(tmp_path, finished_run):
@@ -74,6 +97,7 @@ def test_list_runs_newest_first_and_skips_other_folders(tmp_path, finished_run):
     assert [r.path for r in runs] == [run]
     summary = runs[0]
     assert summary.epochs_done == 2 and summary.has_model and summary.has_checkpoint
+    assert summary.epochs_planned == 2 and not summary.interrupted  # finished: nothing to resume
     assert summary.best_val_acc is not None and "2 epochs · best val acc" in summary.describe()
     assert list_runs(tmp_path / "missing") == []
 
@@ -106,3 +130,13 @@ def test_reading_runs_loads_no_qt():
     out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_a_runs_model_is_called_by_its_run_not_model_pt(finished_run):
+    from model.core.model_names import bundle_title
+    from model.nets.classifier import load_classifier
+
+    run, _ = finished_run
+    assert bundle_title(run / "model.pt") == f"run {run.name}"
+    assert bundle_title("/saved/pets.pt") == "bundle pets.pt"
+    assert load_classifier(bundle=run / "model.pt").source == f"run {run.name}"

@@ -148,6 +148,9 @@ def test_offline_is_one_clear_sentence_saying_what_to_do(monkeypatch):
         W.download_imagenet("b0", url=url)
     message = str(err.value)
     assert "import a weights file" in message and "--weights random" in message and "\n" not in message
+    in_app = err.value.for_place("app")
+    assert "Import weights file… on the Models page" in in_app and "random weights" in in_app
+    assert "--" not in in_app and "File menu" not in in_app
     assert _cache_dir_is_empty()
     # The same through load_classifier, which downloads from torchvision's address.
     monkeypatch.setattr(W, "imagenet_url", lambda variant: url)
@@ -282,6 +285,10 @@ def test_import_puts_a_valid_file_in_the_cache_and_refuses_others(tmp_path):
     with pytest.raises(WeightsError, match="EfficientNet-B0, not EfficientNet-B1"):
         W.import_weights_file(src, "b1")
     bundle = Bundle(fake_state("b0"), "b0", [f"c{i}" for i in range(1000)], 64, get_variant("b0").eval_preprocessing)
-    with pytest.raises(WeightsError, match="fine-tuned model bundle"):
+    with pytest.raises(WeightsError, match="fine-tuned model bundle") as as_weights:
         W.import_weights_file(save_bundle(bundle, tmp_path / "b.pt"), "b0")
     assert not W.is_imagenet_cached("b1")
+    # Each message names the place where the user is: a flag on the command line, the menu in the app.
+    assert "--model FILE" in str(as_weights.value)
+    in_app = as_weights.value.for_place("app")
+    assert "File ▸ Open fine-tuned model…" in in_app and "--" not in in_app

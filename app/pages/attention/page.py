@@ -129,7 +129,9 @@ class AttentionPage(Page):
                "Show the SE block before this one", page_only=True)
         action("&Next block", self.next_block, QKeySequence.StandardKey.MoveToNextPage,
                "Show the SE block after this one", page_only=True)
-        self.change_action = action("What SE c&hanged", self.panel.change_toggle.setChecked, "Ctrl+Shift+D",
+        # A bound slot reading the action's own state: connected straight to QCheckBox.setChecked,
+        # PySide chose triggered()'s no-argument form and the call failed.
+        self.change_action = action("What SE c&hanged", self._on_change_action, "Ctrl+Shift+D",
                                     "Weight channels by s − mean(s): where SE boosts the response")
         self.change_action.setCheckable(True)
         self.change_action.setChecked(self.panel.change_toggle.isChecked())
@@ -242,6 +244,10 @@ class AttentionPage(Page):
     @Slot()
     def next_block(self) -> None:
         self.panel.step(1)
+
+    @Slot()
+    def _on_change_action(self) -> None:
+        self.panel.change_toggle.setChecked(self.change_action.isChecked())  # comes back via _on_change_toggled
 
     @Slot(bool)
     def _on_change_toggled(self, on: bool) -> None:

@@ -83,9 +83,19 @@ class ModelBanner(QFrame):
         else:
             self._show_buttons(download=False)
 
-    def show_active(self, active: ActiveModel, online: bool | None) -> None:
+    def show_active(self, active: ActiveModel, online: bool | None, downloading_mb: float | None = None) -> None:
+        """``downloading_mb``: the missing weights are downloading now (their size, or 0 when unknown)."""
         notes = "".join(f"<br>{escape(n)}" for n in active.notes)
         where = escape(active.device_name)
+        if active.imagenet_missing and downloading_mb is not None:
+            self._set_icon(QStyle.StandardPixmap.SP_ArrowDown)
+            size = f" ({downloading_mb:.0f} MB)" if downloading_mb else ""
+            self.text.setText(
+                f"<b>Downloading the ImageNet weights for {escape(active.title)}{size}…</b> "
+                f"Images you drop wait for them and are classified as soon as they are here.{notes}"
+            )
+            self.buttons.hide()  # the job bar below shows the progress and Cancel
+            return
         if active.imagenet_missing:
             self._set_icon(QStyle.StandardPixmap.SP_MessageBoxWarning)
             reach = (

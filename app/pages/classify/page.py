@@ -29,6 +29,7 @@ from app.pages import Page, add_action
 from app.state import ActiveModel
 from app.widgets.drop_zone import DropZone, accepts, local_paths, save_pasted_image
 from app.widgets.job_bar import JobBar
+from app.pages.classify.first_download import FirstDownload
 from app.pages.classify.model_banner import ModelBanner
 from app.pages.classify.results_delegate import ResultDelegate
 from app.pages.models.weights_actions import WeightsActions
@@ -71,6 +72,9 @@ class ClassifyPage(Page):
         session.model_failed.connect(self._on_model_failed)
         session.backend_failed.connect(self._on_backend_failed)
         session.online_checked.connect(self._on_online_checked)
+        # After the page's own slots, so the banner says "downloading" once the download starts.
+        session.model_changed.connect(self.first_download.check)
+        session.online_checked.connect(self.first_download.check)
 
     # --- layout -------------------------------------------------------------------
     def _build(self) -> None:
@@ -81,6 +85,9 @@ class ClassifyPage(Page):
         self.banner.train_requested.connect(self._go_train)
         self.weights = WeightsActions(self.context, self.banner.job, self)
         self.weights.failed.connect(self._show_message)
+        self.first_download = FirstDownload(self.session, self.weights, self.banner.job, self)
+        self.first_download.started.connect(self._show_banner)
+        self.first_download.wait_over.connect(self._on_download_wait_over)
 
         self.open_button = QPushButton("Open images…")
         self.open_button.setToolTip("Choose image files to classify (Ctrl+O)")
@@ -188,9 +195,9 @@ class ClassifyPage(Page):
     @Slot()
     def paste(self) -> None:
         self.context.show_page(self.key)
-        mime = QGuiApplication.clipboard().mimeData()
-        paths = local_paths(mime)
-        if not paths and mime.hasImage():
+        mime = QGuiApplication.clipboard().mimeData()  # None when the clipboard has never held anything
+        paths = local_paths(mime) if mime is not None else []
+        if not paths and mime is not None and mime.hasImage():
             try:
                 paths = [save_pasted_image(mime.imageData())]
             except OSError as e:
@@ -216,6 +223,10 @@ class ClassifyPage(Page):
         if predictor is None:
             self._show_message("Waiting for the model to load; the images are classified as soon as it is ready.")
             return
+        if self.first_download.images_must_wait():
+            self._show_message("Waiting for the ImageNet weights; the images are classified as soon as they are here.")
+            self._show_banner()
+            return
         paths, self._queue = self._queue, []
         self._show_message("")
         worker = ClassifyWorker(predictor, paths, fast_decode=self.context.settings.fast_decode)
@@ -238,6 +249,8 @@ class ClassifyPage(Page):
             return
         self._first_row = self.results.add_files(files)
         self.stack.setCurrentWidget(self.list_view)
+        # New results below older ones would arrive out of sight: bring the first of them into view.
+        self.list_view.scrollTo(self.results.index(self._first_row, 0), QListView.ScrollHint.PositionAtTop)
         thumbnailer = ThumbnailWorker(files, self._first_row, batch=self._clears)
         thumbnailer.thumbnail_ready.connect(self._on_thumbnail_ready)
         thumbnailer.ended.connect(self._on_thumbnailer_ended)
@@ -342,8 +355,20 @@ class ClassifyPage(Page):
 
     @Slot(object)
     def _on_model_changed(self, active: ActiveModel) -> None:
-        self.banner.show_active(active, self.session.online)
+        self._show_banner()
         self._start_next()
+
+    @Slot()
+    def _show_banner(self) -> None:
+        download = self.first_download
+        self.banner.show_active(self.session.active, self.session.online,
+                                downloading_mb=download.download_mb() if download.running else None)
+
+    @Slot()
+    def _on_download_wait_over(self) -> None:
+        if self.session.active is not None:
+            self._show_banner()
+        self._start_next()  # weights failed or cancelled: what waits is classified with what there is
 
     @Slot(str)
     def _on_model_failed(self, message: str) -> None:
@@ -351,6 +376,7 @@ class ClassifyPage(Page):
             self.banner.show_failed(message)
         else:
             self._show_message(message)
+        self._start_next()
 
     @Slot(str)
     def _on_backend_failed(self, message: str) -> None:
@@ -362,12 +388,14 @@ class ClassifyPage(Page):
     @Slot(bool)
     def _on_online_checked(self, online: bool) -> None:
         if self.session.active is not None:
-            self.banner.show_active(self.session.active, online)
+            self._show_banner()
+        if not online:
+            self._start_next()  # no download is coming
 
     @Slot()
     def download_weights(self) -> None:
-        if self.session.active is not None:
-            self.weights.download(self.session.active.variant)
+        if self.session.active is not None and self.weights.download(self.session.active.variant):
+            self.first_download.follow()  # dropped images wait for this one too
 
     @Slot()
     def import_weights(self) -> None:

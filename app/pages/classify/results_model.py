@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+from collections import Counter
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -56,6 +57,7 @@ class ResultsModel(QAbstractListModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._rows: list[ResultRow] = []
+        self._name_counts: Counter[str] = Counter()  # rows per file name: same names show their folder
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
@@ -65,7 +67,7 @@ class ResultsModel(QAbstractListModel):
             return None
         row = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return os.path.basename(row.path) or row.path
+            return self.display_name(row.path)
         if role == Qt.ItemDataRole.ToolTipRole:
             return row.path if row.error is None else f"{row.path}\n{short_error(row.path, row.error)}"
         if role == PredictionRole:
@@ -75,6 +77,14 @@ class ResultsModel(QAbstractListModel):
         if role == StateRole:
             return row.state.value
         return None
+
+    def display_name(self, path: str) -> str:
+        """The file's name, with its folder when another row has a file of the same name."""
+        name = os.path.basename(path) or path
+        if self._name_counts.get(name, 0) > 1:
+            folder = os.path.basename(os.path.dirname(path))
+            return f"{folder}/{name}" if folder else name
+        return name
 
     def row(self, index: int) -> ResultRow:
         return self._rows[index]
@@ -89,6 +99,11 @@ class ResultsModel(QAbstractListModel):
             self.beginInsertRows(QModelIndex(), first, first + len(paths) - 1)
             self._rows.extend(ResultRow(p) for p in paths)
             self.endInsertRows()
+            names = [os.path.basename(p) for p in paths]
+            repeated = any(self._name_counts.get(n) for n in names) or len(set(names)) < len(names)
+            self._name_counts.update(names)
+            if repeated and first:  # earlier rows of those names now show their folder too
+                self.dataChanged.emit(self.index(0, 0), self.index(first - 1, 0), [Qt.ItemDataRole.DisplayRole])
         return first
 
     def set_predictions(self, updates: list[tuple[int, object]]) -> None:
@@ -120,6 +135,7 @@ class ResultsModel(QAbstractListModel):
     def clear(self) -> None:
         self.beginResetModel()
         self._rows.clear()
+        self._name_counts.clear()
         self.endResetModel()
 
     def count(self, state: RowState) -> int:

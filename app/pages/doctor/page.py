@@ -410,7 +410,7 @@ class DoctorPage(Page):
         """Diagnose a generated shapes data set with a few labels flipped on purpose."""
         import tempfile
 
-        from app.sample_data import make_sample_dataset
+        from app.pages.train.sample_data import make_sample_dataset
 
         self._sample = tempfile.TemporaryDirectory(prefix="efficientnet-studio-doctor-")
         data = make_sample_dataset(Path(self._sample.name) / "shapes", per_class=30, size=64)

@@ -7,6 +7,8 @@ in the job bar.
 
 from __future__ import annotations
 
+from dataclasses import asdict, fields
+
 from PySide6.QtCore import QItemSelectionModel, Qt, Slot
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import (
@@ -233,7 +235,19 @@ class ModelsPage(Page):
     @Slot(object)
     def _on_measured(self, measurement) -> None:
         self.table_model.set_measurement(measurement)
+        self.settings.remember_speed(self.session.device, measurement.variant, asdict(measurement))
         self._refresh_chart()
+
+    def _restore_measurements(self) -> None:
+        """This device's measurements from an earlier session (torch is loaded by now: the import is cheap)."""
+        from model.inference.benchmark import Measurement
+
+        names = {f.name for f in fields(Measurement)}
+        for stored in self.settings.speed_measurements(self.session.device):
+            try:
+                self.table_model.set_measurement(Measurement(**{k: v for k, v in stored.items() if k in names}))
+            except TypeError:
+                continue  # written by another version: measure again
 
     @Slot(object)
     def _on_runtime_chosen(self, verdict) -> None:
@@ -250,6 +264,7 @@ class ModelsPage(Page):
         self.table_model.set_facts(info.facts)
         self.explainer.set_facts(info.facts)
         self._fill_device_menu(info)
+        self._restore_measurements()
         self._refresh_chart()
         self._update_buttons()
 
@@ -299,6 +314,7 @@ class ModelsPage(Page):
         device = self.sender().data()
         self.table_model.clear_measurements()  # timings of another device would mislead
         self.session.set_device(device)
+        self._restore_measurements()  # ...but this device's own, from earlier, still hold
         self._refresh_chart()
 
     def is_settled(self) -> bool:

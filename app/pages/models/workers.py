@@ -15,6 +15,9 @@ from model.core.events import Progress
 class DownloadWorker(Worker):
     """Downloads a variant's ImageNet weights into torch's cache, with progress and cancel."""
 
+    quit_name = "Downloading the weights"
+    quit_note = "The download can be started again from the Models page."
+
     downloaded = Signal(str, str)  # variant, path
 
     def __init__(self, variant: str) -> None:
@@ -37,6 +40,9 @@ class DownloadWorker(Worker):
 class ImportWeightsWorker(Worker):
     """Validates a user's weights file and copies it into the cache for a variant."""
 
+    quit_name = "Importing weights"
+    quit_note = "Nothing is imported; import the file again later."
+
     imported = Signal(str, str)  # variant, path in the cache
 
     def __init__(self, path: str, variant: str) -> None:
@@ -55,6 +61,9 @@ class MeasureWorker(GeneratorWorker):
     """Times every runtime and precision of each variant on the device and keeps the fastest that
     agrees with fp32 (model.inference.runtime_trials): ``tried`` per candidate, then per variant the
     chosen one's ``measured`` and the ``chosen`` verdict."""
+
+    quit_name = "Measuring speed"
+    quit_note = ""
 
     measured = Signal(object)  # model.inference.benchmark.Measurement (of the chosen runtime)
     tried = Signal(object)  # model.inference.runtime_trials.RuntimeTrial

@@ -12,7 +12,9 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
-CELL_SIZE = 44
+CELL_SIZE = 44  # the largest cell; smaller ones make the whole matrix fit the space it has
+MIN_CELL = 18  # below this the counts no longer read: the table scrolls instead
+MAX_LABEL = 110  # row labels beyond this width are shortened with "…" (the tooltip has the full name)
 
 
 def blend(low: QColor, high: QColor, t: float) -> QColor:
@@ -32,6 +34,7 @@ class ConfusionMatrixModel(QAbstractTableModel):
         self.palette = palette
         self.class_names: list[str] = []
         self.matrix: list[list[int]] = []
+        self.numbered = False  # names too wide for the columns: columns show 1…n, rows "1 name"
 
     def set_matrix(self, class_names: list[str], matrix: list[list[int]]) -> None:
         self.beginResetModel()
@@ -50,7 +53,9 @@ class ConfusionMatrixModel(QAbstractTableModel):
             return None
         name = self.class_names[section]
         if role == Qt.ItemDataRole.DisplayRole:
-            return name
+            if not self.numbered:
+                return name
+            return str(section + 1) if orientation == Qt.Orientation.Horizontal else f"{section + 1}  {name}"
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"true class '{name}'" if orientation == Qt.Orientation.Vertical else f"predicted as '{name}'"
         return None
@@ -99,17 +104,40 @@ class ConfusionMatrixView(QTableView):
             header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
             header.setDefaultSectionSize(CELL_SIZE)
             header.setHighlightSections(True)
-        self.horizontalHeader().setMinimumSectionSize(CELL_SIZE)
+        for header in (self.horizontalHeader(), self.verticalHeader()):
+            header.setMinimumSectionSize(MIN_CELL)
+            header.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # "golden_r…ver" keeps both ends
         self.verticalHeader().setDefaultSectionSize(CELL_SIZE * 2 // 3)
+        self.verticalHeader().setMaximumWidth(MAX_LABEL)
         self.clicked.connect(self._on_index)
         self.activated.connect(self._on_index)
 
     def set_matrix(self, class_names: list[str], matrix: list[list[int]]) -> None:
         self.matrix_model.set_matrix(class_names, matrix)
-        # Wide enough for the longest class name, at least a square-ish cell.
+        self.fit_cells()
+
+    def fit_cells(self) -> None:
+        """Size the cells so the whole matrix fits the view (10 classes at 1280×800; 50 maximised),
+        down to MIN_CELL; the column labels are shortened to the cell and the tooltips name them in full."""
+        n = self.matrix_model.rowCount()
+        if not n:
+            return
+        frame = 2 * self.frameWidth()
+        width = self.width() - frame - min(MAX_LABEL, self.verticalHeader().sizeHint().width())
+        height = self.height() - frame - self.horizontalHeader().sizeHint().height()
+        column = max(MIN_CELL, min(CELL_SIZE * 2, width // n))
+        self.horizontalHeader().setDefaultSectionSize(column)
+        self.verticalHeader().setDefaultSectionSize(max(MIN_CELL, min(CELL_SIZE * 2 // 3, height // n)))
         metrics = self.fontMetrics()
-        width = max([CELL_SIZE] + [metrics.horizontalAdvance(n) + 16 for n in class_names])
-        self.horizontalHeader().setDefaultSectionSize(min(width, 140))
+        numbered = any(metrics.horizontalAdvance(name) + 8 > column for name in self.matrix_model.class_names)
+        if numbered != self.matrix_model.numbered:
+            self.matrix_model.numbered = numbered
+            self.matrix_model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, n - 1)
+            self.matrix_model.headerDataChanged.emit(Qt.Orientation.Vertical, 0, n - 1)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.fit_cells()
 
     def select_cell(self, row: int, column: int) -> None:
         """Select a cell as a click would (also for the screenshot)."""

@@ -55,7 +55,8 @@ class DatasetSummary(QWidget):
         val = len(scan.val_files) if scan.val_files is not None else 0
         total = len(scan.files) + val
         where = f" ({len(scan.files)} train + {val} in the validation folder)" if scan.val_files is not None else ""
-        self._say(f"<b>{len(scan.class_names)} classes</b> · {total} images{escape(where)}", rich=True)
+        aside = f" · {scan.test_note()} (test/: scored only at the end)" if scan.test_note() else ""
+        self._say(f"<b>{len(scan.class_names)} classes</b> · {total} images{escape(where)}{escape(aside)}", rich=True)
         self.tree.clear()
         classes = QTreeWidgetItem(self.tree, [f"Classes ({len(scan.class_names)})", str(len(scan.files))])
         for name in scan.class_names:

@@ -62,6 +62,7 @@ class TrainPage(Page):
         self._autostart = False  # start once the scan and the backend are ready (train_when_ready)
         self._sample = None  # the screenshot's temporary folder, kept until the app exits
         self._menu_actions: dict[str, object] = {}
+        self._offer = ""  # the resume offer, shown below the curves once its run is open
         self._build()
         self.form.set_choices(TrainChoices.from_dict(self.settings.train_form))
         self.curves.set_epochs(self.form.epochs.value())
@@ -131,6 +132,7 @@ class TrainPage(Page):
         self.runs.open_requested.connect(self.open_run)
         self.runs.notice_posted.connect(self._add_notice)
         self.runs.changed.connect(self._update_buttons)
+        self.runs.resume_offered.connect(self._on_resume_offered)
         # Short names for what tests and the screenshot look at.
         self.summary, self.results, self.runs_list = self.dataset.summary, self.runs.results, self.runs.runs_list
         self.use_button, self.save_button, self.export_button = self.runs.use_button, self.runs.save_button, self.runs.export_button
@@ -284,7 +286,8 @@ class TrainPage(Page):
         precision = f" · {s.mixed_precision}" if s.mixed_precision else ""
         self.run_info.setText(
             f"<b>{escape(s.variant.upper())} · {s.mode} mode · {escape(s.weights)}</b> · {len(s.class_names)} classes · "
-            f"{s.num_train} train / {s.num_val} val images · batch {s.batch_size} · {s.image_size} px · {augment}"
+            f"{s.num_train} train / {s.num_val} val images{f' ({s.num_test} test images set aside)' if s.num_test else ''}"
+            f" · batch {s.batch_size} · {s.image_size} px · {augment}"
             f"{precision} · {escape(s.device_name)} · run <i>{escape(Path(s.run_dir).name)}</i>"
         )
         self.training_started.emit(s)
@@ -333,8 +336,12 @@ class TrainPage(Page):
         if worker is None or not worker.stop_requested or self._user_stop:
             # Not when the window is closing: the checkpoint is saved; nothing new may start.
             where = Path(finished.bundle_path).parent
-            self._add_notice("info", f"{finished.reason.capitalize()} after {finished.epochs_done} epochs; "
-                                     f"the best model is saved in the run {where.name}.")
+            if finished.epochs_done == 0:
+                self._add_notice("info", f"{finished.reason.capitalize()} before the first epoch ended, so there is "
+                                         f"no trained model yet; press Resume to train the run {where.name}.")
+            else:
+                self._add_notice("info", f"{finished.reason.capitalize()} after {finished.epochs_done} epochs; "
+                                         f"the best model is saved in the run {where.name}.")
             self.runs.read_run(str(where), reopened=False)
             self.runs.refresh_runs()
         self.training_finished.emit(finished)
@@ -364,6 +371,14 @@ class TrainPage(Page):
             return
         self.runs.read_run(path, reopened=True)
 
+    @Slot(str, str)
+    def _on_resume_offered(self, path: str, text: str) -> None:
+        """After a restart: show the interrupted run, with Resume ready, and say so wherever the user is."""
+        if self._trainer is None and self._sample is None:
+            self.open_run(path)
+            self._offer = text  # shown once the run is on screen (opening it clears the notices)
+            self.context.show_message(text)
+
     @Slot(object, bool)
     def _on_run_loaded(self, record, reopened: bool) -> None:
         self.run_dir = str(record.path)
@@ -378,6 +393,9 @@ class TrainPage(Page):
                 f"{escape(str(c.get('weights_source', '')))}</b> · {len(record.class_names)} classes · "
                 f"dataset <i>{escape(str(c.get('data_dir', 'unknown')))}</i>"
             )
+        if self._offer:
+            self._add_notice("info", self._offer)
+            self._offer = ""
         if self._sample is not None:
             self.runs.select_worst_cell()
         self._update_buttons()

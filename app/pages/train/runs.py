@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBo
 from app.pages.train.int8_export import Int8Export, openvino_installed
 from app.pages.train.model_actions import ModelActions
 from app.context import StudioContext
+from app.pages.train.run_files import RunFiles
 from app.pages.train.workers import RunListWorker, RunReader
 from app.widgets.job_bar import JobBar
 from app.pages.train.runs_list import RunsList
@@ -34,6 +35,7 @@ class RunBrowser(QTabWidget):
     open_requested = Signal(str)  # a run chosen in the list; the page decides whether it may open now
     notice_posted = Signal(str, str)  # level ("info" | "warning"), one sentence
     changed = Signal()  # buttons may need updating
+    resume_offered = Signal(str, str)  # path, sentence: the newest run was interrupted (once per launch)
 
     def __init__(self, context: StudioContext, runs_root: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -45,6 +47,7 @@ class RunBrowser(QTabWidget):
         self._lister: RunListWorker | None = None
         self._thumbnailer: ThumbnailWorker | None = None
         self._list_again = False
+        self._offered = False  # the resume offer is made once, at the first listing after launch
 
         self.results = TrainResults()
         self.results.thumbnails_wanted.connect(self._make_thumbnails)
@@ -89,6 +92,16 @@ class RunBrowser(QTabWidget):
         self.open_button = QPushButton("Open")
         self.open_button.setToolTip("Show the selected run's curves and results (Enter)")
         self.open_button.clicked.connect(self._open_selected)
+        self.rename_button = QPushButton("Rename…")
+        self.rename_button.setToolTip("Give the selected run another name")
+        self.rename_button.clicked.connect(self.rename_selected)
+        self.delete_button = QPushButton("Delete…")
+        self.delete_button.setToolTip("Move the selected run to the trash")
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.files = RunFiles(self)
+        self.files.renamed.connect(self._on_renamed)
+        self.files.deleted.connect(self._on_deleted)
+        self.files.failed.connect(self._on_action_failed)
         refresh = QPushButton("Refresh")
         refresh.clicked.connect(self.refresh_runs)
         show_folder = QPushButton("Show runs folder")
@@ -96,6 +109,8 @@ class RunBrowser(QTabWidget):
         show_folder.clicked.connect(self.show_runs_folder)
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_button)
+        buttons.addWidget(self.rename_button)
+        buttons.addWidget(self.delete_button)
         buttons.addWidget(refresh)
         buttons.addStretch(1)
         buttons.addWidget(show_folder)
@@ -181,6 +196,14 @@ class RunBrowser(QTabWidget):
     def _on_runs_listed(self, runs: list) -> None:
         self.runs_list.set_runs(runs, current=str(self.record.path) if self.record else "")
         self.update_buttons()
+        if not self._offered:
+            self._offered = True
+            newest = runs[0] if runs else None
+            if newest is not None and newest.interrupted and self.record is None and not self.training:
+                where = ("before its first epoch" if not newest.epochs_done
+                         else f"at epoch {newest.epochs_done} of {newest.epochs_planned}")
+                self.resume_offered.emit(str(newest.path), f"Your last run, {newest.name}, stopped {where}: "
+                                                           "press Resume to continue it.")
 
     @Slot(object)
     def _on_lister_ended(self, worker) -> None:
@@ -193,6 +216,33 @@ class RunBrowser(QTabWidget):
     def _open_selected(self) -> None:
         if self.runs_list.selected_path():
             self.open_requested.emit(self.runs_list.selected_path())
+
+    @Slot()
+    def rename_selected(self) -> None:
+        if self.rename_button.isEnabled():
+            self.files.rename(self.runs_list.selected_path())
+
+    @Slot()
+    def delete_selected(self) -> None:
+        if self.delete_button.isEnabled():
+            self.files.delete(self.runs_list.selected_path())
+
+    @Slot(str, str)
+    def _on_renamed(self, old: str, new: str) -> None:
+        if self.record is not None and str(self.record.path) == old:
+            self.record.path = Path(new)
+            self.run_name.setText(f"Run <b>{escape(Path(new).name)}</b>")
+        self.notice_posted.emit("info", f"The run {Path(old).name} is now called {Path(new).name}.")
+        self.refresh_runs()
+
+    @Slot(str)
+    def _on_deleted(self, path: str) -> None:
+        if self.record is not None and str(self.record.path) == path:
+            self.record = None
+            self.run_name.setText("")
+            self.results.show_evaluation(None, "This run was deleted.")
+        self.notice_posted.emit("info", f"The run {Path(path).name} was deleted.")
+        self.refresh_runs()
 
     @Slot()
     def show_runs_folder(self) -> None:
@@ -263,7 +313,9 @@ class RunBrowser(QTabWidget):
         self.save_button.setEnabled(has_model and not self.job.busy)
         self.export_button.setEnabled(has_model and not self.job.busy)
         self.int8_button.setEnabled(has_model and not self.job.busy and openvino_installed())
-        self.open_button.setEnabled(not self.training and bool(self.runs_list.selected_path()))
+        selected = not self.training and bool(self.runs_list.selected_path())
+        for button in (self.open_button, self.rename_button, self.delete_button):
+            button.setEnabled(selected)  # not while training: the run's own folder may be the one chosen
         self.changed.emit()
 
     def is_settled(self) -> bool:

@@ -26,12 +26,10 @@ class RunsList(QListWidget):
         self.clear()
         for run in runs:
             when = time.strftime("%d %b %Y %H:%M", time.localtime(run.modified))
-            state = run.describe()
-            if run.has_checkpoint and not run.has_model:
-                state += " · interrupted"
-            item = QListWidgetItem(f"{run.name}\n{when} · {state}")
+            item = QListWidgetItem(f"{run.name}\n{when} · {run.describe()}")
             item.setData(PathRole, str(run.path))
-            item.setToolTip(str(run.path))
+            tip = "\nOpen it (Enter) and press Resume to continue it." if run.interrupted else ""
+            item.setToolTip(f"{run.path}{tip}")
             self.addItem(item)
             if str(run.path) == current:
                 self.setCurrentItem(item)

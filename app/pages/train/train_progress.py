@@ -50,6 +50,7 @@ class TrainProgress(QWidget):
         self._started_at = 0.0
         self._paused_at: float | None = None
         self._paused_for = 0.0
+        self._earlier = 0.0
         self.images_per_sec: float | None = None
 
     # --- events ------------------------------------------------------------------------------
@@ -58,6 +59,7 @@ class TrainProgress(QWidget):
         self.epochs = max(1, started.epochs)
         self._start_fraction = self._fraction = (started.start_epoch - 1) / self.epochs
         self._started_at = time.monotonic()
+        self._earlier = sum(h.seconds for h in started.history)  # sessions before a resume
         self._paused_at, self._paused_for = None, 0.0
         self.images_per_sec = None
         self._set_bar(f"Epoch {min(started.start_epoch, self.epochs)} of {self.epochs}")
@@ -103,8 +105,11 @@ class TrainProgress(QWidget):
         if finished.outcome is FinishReason.COMPLETED:
             self._fraction = 1.0
         self._set_bar(f"{finished.epochs_done} of {self.epochs} epochs")
-        took = format_duration(self._active_seconds()) if self._started_at else ""
-        self.label.setText(self._join(finished.reason.capitalize(), f"took {took}" if took else "", self.device_name))
+        took = ""
+        if self._started_at:  # every session of the run, not only this one
+            took = f"took {format_duration(self._earlier + self._active_seconds())}"
+            took += " in all its sessions" if self._earlier else ""
+        self.label.setText(self._join(finished.reason.capitalize(), took, self.device_name))
 
     def show_run(self, epochs_done: int, epochs: int) -> None:
         """A reopened run: how far it got, with no speed or time left."""

@@ -61,16 +61,19 @@ class TrainResults(QWidget):
         self.mistakes = MistakesList()
         mistakes_box = self._titled(self.mistakes_title, self.mistakes)
 
-        # The matrix above the per-class table, the images of the chosen cell beside them.
-        scores = QSplitter(Qt.Orientation.Vertical)
-        scores.addWidget(matrix_box)
-        scores.addWidget(metrics_box)
-        scores.setChildrenCollapsible(False)
+        # The matrix gets the whole height (10 classes fit whole at 1280×800); beside it the per-class
+        # table above the images of the chosen cell. Both splitters can be dragged.
+        details = QSplitter(Qt.Orientation.Vertical)
+        details.addWidget(metrics_box)
+        details.addWidget(mistakes_box)
+        details.setChildrenCollapsible(False)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(scores)
-        splitter.addWidget(mistakes_box)
+        splitter.addWidget(matrix_box)
+        splitter.addWidget(details)
         splitter.setChildrenCollapsible(False)
-        splitter.setSizes([500, 360])
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([520, 340])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.summary)

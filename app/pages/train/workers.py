@@ -53,6 +53,9 @@ class ScanWorker(Worker):
 class TrainWorker(GeneratorWorker):
     """Runs one training (or resumed) run, one signal per kind of engine event."""
 
+    quit_name = "Training"
+    quit_note = "The run can be resumed later."
+
     run_started = Signal(object)  # TrainingStarted
     notice_posted = Signal(object)  # Notice
     file_skipped = Signal(object)  # SkippedFile
@@ -140,6 +143,9 @@ class RunReader(Worker):
 class ExportWorker(Worker):
     """Exports a bundle to ONNX or TorchScript and checks the file against the model."""
 
+    quit_name = "Exporting the model"
+    quit_note = "The export is cancelled; export again later."
+
     exported = Signal(object)  # model.export.formats.ExportReport
 
     def __init__(self, bundle_path: str, fmt: str, out: str) -> None:
@@ -161,6 +167,9 @@ class ExportWorker(Worker):
 
 class CopyWorker(Worker):
     """Copies a bundle file to where the user asked; a temporary name until complete, then renamed."""
+
+    quit_name = "Saving the model"
+    quit_note = "The copy is cancelled; the run keeps its model."
 
     copied = Signal(str)  # the target path
 
