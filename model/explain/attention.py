@@ -122,6 +122,7 @@ class AttentionResult:
     input_size: tuple[int, int]  # (H, W) of the model input: maps are upsampled to this
     images: np.ndarray | None = None  # [N, H, W, 3] uint8: the crops the model saw, for overlays
     class_names: list[str] | None = None
+    temperature: float = 1.0  # the model's calibration: probabilities are softmax(logits / temperature)
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -139,8 +140,8 @@ class AttentionResult:
         return f"class {index}"
 
     def probabilities(self, i: int = 0) -> np.ndarray:
-        """Softmax of image ``i``'s logits, float64 [K]."""
-        z = self.logits[i].astype(np.float64)
+        """Calibrated softmax of image ``i``'s logits, float64 [K]."""
+        z = self.logits[i].astype(np.float64) / self.temperature
         e = np.exp(z - z.max())
         return e / e.sum()
 
@@ -274,7 +275,7 @@ def analyse_image(
     pil = image if isinstance(image, Image.Image) else load_image(image, draft_size=(prep.resize_size, prep.resize_size))
     x = eval_tensor(pil.convert("RGB"), prep)
     crop = (denormalize(x, prep).permute(1, 2, 0).numpy() * 255.0 + 0.5).astype(np.uint8)
-    return analyse_tensor(
+    result = analyse_tensor(
         model,
         x.unsqueeze(0),
         target_classes=None if target_class is None else [int(target_class)],
@@ -283,3 +284,5 @@ def analyse_image(
         keep_inputs=keep_inputs,
         with_gradcam=with_gradcam,
     )
+    result.temperature = float(getattr(source, "temperature", 1.0))
+    return result

@@ -35,7 +35,7 @@ from model.nets.weights import ProgressCallback
 
 @dataclass(frozen=True)
 class Prediction:
-    """The top-k classes of one file (scores are softmax probabilities, descending), or its error."""
+    """The top-k classes of one file (scores are calibrated softmax probabilities, descending), or its error."""
 
     path: str
     labels: list[str]
@@ -235,7 +235,9 @@ class Predictor:
                 yield Prediction(d.path, [names[i] for i in idx], s, idx, None, d.seconds + share)
 
     def _top_k(self, batch: torch.Tensor, k: int) -> tuple[list[list[float]], list[list[int]]]:
-        return _ranked(self.runner(batch), k)
+        logits = self.runner(batch)
+        temperature = float(getattr(self.classifier, "temperature", 1.0))
+        return _ranked(logits / temperature if temperature != 1.0 else logits, k)
 
 
 def _ranked(logits: np.ndarray, k: int) -> tuple[list[list[float]], list[list[int]]]:

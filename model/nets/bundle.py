@@ -36,6 +36,9 @@ class Bundle:
     config: dict[str, Any] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
+    # Calibration (``model.training.calibration``): probabilities are softmax(logits / temperature).
+    # Bundles from before calibration have none and load with 1.
+    temperature: float = 1.0
 
     @property
     def num_classes(self) -> int:
@@ -76,6 +79,7 @@ def bundle_to_dict(bundle: Bundle) -> dict[str, Any]:
         "config": bundle.config,
         "history": bundle.history,
         "versions": bundle.versions or current_versions(),
+        "temperature": float(bundle.temperature),
     }
 
 
@@ -128,6 +132,9 @@ def bundle_from_dict(obj: Any, source: str = "bundle") -> Bundle:
             raise ValueError("state_dict is not a dict of tensors")
         if len(class_names) < 1:
             raise ValueError("no class names")
+        temperature = float(obj.get("temperature", 1.0))
+        if not 0 < temperature < float("inf"):
+            raise ValueError(f"temperature {temperature} is not a positive number")
         return Bundle(
             state_dict=state,
             variant=variant,
@@ -137,6 +144,7 @@ def bundle_from_dict(obj: Any, source: str = "bundle") -> Bundle:
             config=dict(obj.get("config") or {}),
             history=list(obj.get("history") or []),
             versions=dict(obj.get("versions") or {}),
+            temperature=temperature,
         )
     except BundleError:
         raise

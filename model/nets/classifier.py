@@ -35,6 +35,7 @@ class Classifier:
     class_names: list[str]
     preprocessing: Preprocessing
     source: str  # for people: "ImageNet weights", "random weights", "bundle model.pt", …
+    temperature: float = 1.0  # calibration: probabilities are softmax(logits / temperature)
 
     @property
     def num_classes(self) -> int:
@@ -101,7 +102,9 @@ def load_classifier(
 
     if bundle is not None:
         b = load_bundle(bundle)
-        return Classifier(b.build_model(), get_variant(b.variant), list(b.class_names), b.preprocessing, f"bundle {Path(bundle).name}")
+        return Classifier(
+            b.build_model(), get_variant(b.variant), list(b.class_names), b.preprocessing, f"bundle {Path(bundle).name}", b.temperature
+        )
 
     v = variant if isinstance(variant, Variant) else get_variant(variant)
     # A str is a keyword or a path; a Path object is always a path.

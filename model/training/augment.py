@@ -18,9 +18,10 @@ different thing, or no thing at all.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import torch
+if TYPE_CHECKING:  # torch is imported where it is used, so the CLI's parser can read the presets cheaply
+    import torch
 
 PRESETS = ("none", "light", "standard", "strong")
 DEFAULT_PRESET = "light"
@@ -32,6 +33,13 @@ PRESET_HELP = {
     "standard": "random crops (35–100 %) and colour jitter",
     "strong": "standard plus TrivialAugment, and mixup/cutmix on a fifth of the batches",
 }
+
+
+def preset_name(augment: "str | bool") -> str:
+    """A preset from a config value: bundles from before the presets stored True (standard) or False (none)."""
+    if isinstance(augment, bool):
+        return "standard" if augment else "none"
+    return check_preset(str(augment))
 
 
 def check_preset(preset: str) -> str:
@@ -73,12 +81,18 @@ class BatchMixer:
         self.num_classes = num_classes
         self.probability = probability
         self.alpha = alpha
+        import torch
+
         self.generator = torch.Generator().manual_seed(seed)
 
     def _uniform(self) -> float:
+        import torch
+
         return float(torch.rand((), generator=self.generator))
 
-    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def __call__(self, x: "torch.Tensor", y: "torch.Tensor") -> tuple["torch.Tensor", "torch.Tensor"]:
+        import torch
+
         if x.shape[0] < 2 or self._uniform() >= self.probability:
             return x, y
         lam = float(torch.distributions.Beta(self.alpha, self.alpha).sample())
@@ -102,6 +116,8 @@ class BatchMixer:
 def augmented_samples(images: list, image_size: int, preset: str, flip: bool, count: int = 8, seed: int = 0) -> list:
     """``count`` augmented samples of the user's PIL images (cycling through them) as HxWx3 uint8
     arrays: what the Train page's strip shows."""
+    import torch
+
     tf = train_transform(image_size, preset, flip)
     with torch.random.fork_rng(devices=[]):  # leave the caller's random stream alone
         torch.manual_seed(seed)

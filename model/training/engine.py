@@ -5,7 +5,8 @@ event is a frozen dataclass from ``model.core.events``; between any two training
 the engine checks ``TrainControl`` so pause, resume and stop act within one step.
 Stopping still writes the best bundle and the last checkpoint.
 
-Two modes:
+Two modes, and ``auto`` (the default: head on a pretrained backbone, full on
+random weights; ``model.training.auto``):
 - ``head``: a new classifier on the frozen backbone. The backbone's features are
   computed once (``model.training.features``), so epochs after the first cost almost nothing.
   Augmentation is off: the features are of the unaugmented images.
@@ -29,7 +30,7 @@ import torch
 from model.core.errors import StudioError
 from model.core.events import EpochMetrics
 
-MODES = ("head", "full")
+MODES = ("auto", "head", "full")
 DEFAULT_EPOCHS = 10
 
 
@@ -41,7 +42,7 @@ class TrainConfig:
     out_dir: str | Path
     variant: str = "b0"
     weights: str = "auto"  # "auto" (ImageNet if on disk, else random) | "imagenet" | "random" | a file path
-    mode: str = "head"  # "head" | "full"
+    mode: str = "auto"  # "auto" (head when pretrained, full when random) | "head" | "full"
     epochs: int | None = None  # default 10; on resume, more than before extends the run
     batch_size: int | None = None  # None: sized for the device
     lr: float | None = None  # peak learning rate of the head; None: by mode and weights
@@ -54,7 +55,12 @@ class TrainConfig:
     patience: int | None = None  # early stopping after this many epochs without a better val accuracy
     warmup_epochs: int | None = None  # full mode: epochs with a frozen backbone first (None: 1 if pretrained)
     backbone_lr_scale: float | None = None  # full mode: backbone LR / head LR (None: 0.1 pretrained, 1 random)
-    augment: bool = True  # full mode only; head mode trains on unaugmented features
+    augment: str | bool = "light"  # full mode: "none" | "light" | "standard" | "strong" (model.training.augment)
+    flip: bool = False  # random horizontal flips (full mode); off: wrong for digits, text, anything with a handedness
+    balance: str = "auto"  # class imbalance: "auto" (a remedy beyond 3:1) | "sampler" | "loss" | "off"
+    ema: str = "auto"  # EMA of the weights: "auto" (full mode) | "on" | "off"
+    calibrate: bool = True  # fit a temperature on the validation set after training
+    tensorboard: bool | None = None  # event files beside metrics.csv; None: when tensorboard is installed
     weight_decay: float = 0.05
     label_smoothing: float = 0.1
     num_workers: int | None = None  # DataLoader workers (None: the device's speed policy)
@@ -154,7 +160,13 @@ def history_events(history: list[dict]) -> tuple[EpochMetrics, ...]:
 def check_config(config: TrainConfig) -> None:
     """Refuse settings that cannot work, with one sentence each, before anything heavy happens."""
     problems = [
-        (config.mode not in MODES, f"Unknown training mode {config.mode!r}: use 'head' or 'full'."),
+        (config.mode not in MODES, f"Unknown training mode {config.mode!r}: use 'auto', 'head' or 'full'."),
+        (
+            not isinstance(config.augment, bool) and config.augment not in ("none", "light", "standard", "strong"),
+            f"Unknown augmentation {config.augment!r}: use none, light, standard or strong.",
+        ),
+        (config.balance not in ("auto", "sampler", "loss", "off"), "The class balancing must be auto, sampler, loss or off."),
+        (config.ema not in ("auto", "on", "off"), "The weight averaging (EMA) must be auto, on or off."),
         (config.epochs is not None and config.epochs < 1, "The number of epochs must be at least 1."),
         (config.batch_size is not None and config.batch_size < 2, "The batch size must be at least 2 (batch norm needs two images)."),
         (config.image_size is not None and config.image_size < 16, "The image size must be at least 16 pixels."),

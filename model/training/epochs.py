@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 import torch
 import torch.nn.functional as F
 
-from model.training.data import train_transform
+from model.training.augment import train_transform
 from model.nets.device import cpu_cores
 from model.core.errors import DatasetError
 from model.core.events import BatchSizeReduced, FeatureCaching, Notice, Paused, PreparingImages, Resumed, SkippedFile, StepMetrics
@@ -75,8 +75,11 @@ class ModeData:
 
     def train_fn(self, x: torch.Tensor, y: torch.Tensor) -> StepResult:
         if self.sum_scale is None:  # one process: the plain mean loss
-            return self.t.stepper.train_step(x, y)
-        return self.t.stepper.train_step(x, y, self.sum_scale)
+            out = self.t.stepper.train_step(x, y)
+        else:
+            out = self.t.stepper.train_step(x, y, self.sum_scale)
+        self.t.quality.after_step(self.t.net)
+        return out
 
     def train_steps(self, epoch: int, batches: Iterator, total: int, min_chunk: int = 1):
         """Run an epoch's batches of (inputs, labels, failed); returns (loss, acc) or None when stopped.
@@ -168,11 +171,14 @@ class FullModeData(ModeData):
         size = int(t.settings["image_size"])
         self.val = ImageSamples(t.val_samples, partial(decode_for_eval, prep=t.prep))
         self.train = ImageSamples(
-            t.train_samples, partial(decode_for_training, image_size=size), train_transform(size, bool(t.settings["augment"]))
+            t.train_samples,
+            partial(decode_for_training, image_size=size),
+            train_transform(size, t.settings["augment"], bool(t.settings["flip"])),
         )
         self.train_active = list(range(len(self.train)))
         self.val_active = list(range(len(self.val)))
-        self.sampler = SubsetSampler(self.train_active, shuffle=True, seed=int(t.settings["seed"]))
+        seed = int(t.settings["seed"])
+        self.sampler = t.quality.sampler(self.train_active, seed) or SubsetSampler(self.train_active, shuffle=True, seed=seed)
         self.batches: ShardedBatchSampler | None = None  # distributed only
 
     def prepare(self) -> Iterator[object]:
@@ -228,7 +234,8 @@ class FullModeData(ModeData):
             return StepResult(0.0, 0, 0)
         return super().train_fn(x, y)
 
-    def validate(self):
+    def validate(self, module: torch.nn.Module | None = None):
+        """Validate ``module`` (default: the network being trained; else its EMA)."""
         t, dist = self.t, self.t.dist
         t.net.eval()
         dist.sync_buffers(t.net)
@@ -241,7 +248,7 @@ class FullModeData(ModeData):
             # Distributed, a stop waits for the next training step, where all ranks agree on it.
             if self.control.stopped and not dist.enabled:
                 return None
-            for out in run_in_chunks(lambda x, y: t.stepper.logits(x), b.images, b.labels, t.batch_size, t.stepper.free_memory):
+            for out in run_in_chunks(lambda x, y: t.stepper.logits(x, module), b.images, b.labels, t.batch_size, t.stepper.free_memory):
                 if isinstance(out, torch.Tensor):
                     logits.append(out)
             indices += b.indices.tolist()
@@ -311,15 +318,16 @@ class HeadModeData(ModeData):
 
         return (yield from self.train_steps(epoch, batches(), len(order)))
 
-    def validate(self):
+    def validate(self, module: torch.nn.Module | None = None):
         # Distributed, every rank validates everything: on cached features it is cheap, and the
         # ranks get identical results without exchanging anything.
         t = self.t
         t.net.classifier.eval()
+        head = None if module is None else module.classifier  # an EMA of the whole network: its head
         logits = []
         for start in range(0, len(self.val_active), 4096):
             idx = self.val_active[start : start + 4096]
-            logits.append(t.stepper.logits(self.store.rows(idx)))
+            logits.append(t.stepper.logits(self.store.rows(idx), head))
         yield from ()
         labels = [self.labels[self.val_active]] if self.val_active else []
         return self.summarize_val(self.samples, self.val_active, labels, logits)

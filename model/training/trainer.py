@@ -19,7 +19,7 @@ from typing import Iterator
 
 import torch
 
-from model.nets.bundle import Bundle, save_bundle
+from model.nets.bundle import Bundle, load_bundle, save_bundle
 from model.training.checkpoint import (
     Checkpoint,
     RunPaths,
@@ -43,6 +43,10 @@ from model.training.loop import BatchSize, Stepper, cpu_threads_beside
 from model.nets.network import set_backbone_trainable, set_head_dropout
 from model.training.schedule import WarmupCosine, auto_batch_size, build_optimizer, default_lr
 from model.core.variants import get_variant
+from model.training.augment import preset_name
+from model.training.auto import resolve_ema, resolve_mode
+from model.training.quality import RunQuality, Validation, calibrate
+from model.training.tensorboard_log import open_writer
 
 RESUMABLE_OVERRIDES = ("epochs", "device", "num_workers", "patience", "batch_size")
 
@@ -56,6 +60,9 @@ class Trainer:
         self.paths = RunPaths(Path(config.out_dir).expanduser())
         self.history: list[dict] = []
         self.best_val_acc: float | None = None
+        self.best_score: tuple[float, float] | None = None  # (macro F1 or accuracy, −loss) of the best epoch
+        self.best_ema = False  # the best weights are the EMA's
+        self.tensorboard = None
         self.best_val_loss: float | None = None
         self.best_epoch = 0
         self.stale_epochs = 0  # epochs since the best one, for early stopping
@@ -121,6 +128,10 @@ class Trainer:
         self.split_record = split_to_dict(train, val, root)
         self.train_samples, self.val_samples = train, val
 
+        # On resume the mode is already resolved: resolve_mode keeps it and says so.
+        s["mode"], self.mode_reason = resolve_mode(s["mode"], pretrained, source)
+        s["augment"] = preset_name(s.get("augment", "standard"))
+        s.setdefault("flip", True)  # runs from before the flip setting always flipped
         mode = s["mode"]
         if s.get("lr") is None:
             s["lr"] = default_lr(mode, pretrained)
@@ -161,6 +172,8 @@ class Trainer:
                 f"each takes its share of every batch of {bs} images; rank 0 writes the run folder."
             )
         self.batch_size = BatchSize(int(bs))
+        steps = -(-len(train) // int(bs)) if mode == "full" else 1
+        self.quality = RunQuality(s, [y for _, y in train], list(scan.class_names), steps)
 
         if s.get("dropout") is not None:
             set_head_dropout(net, float(s["dropout"]))
@@ -173,8 +186,11 @@ class Trainer:
         # A backbone frozen for warm-up epochs has parameters that stop getting gradients.
         wrapped = self.dist.wrap(module, self.device, find_unused_parameters=mode == "full" and int(s["warmup_epochs"]) > 0)
         self.stepper = Stepper(
-            module, self.device, self.policy, self.prep, self.optimizer, float(s["label_smoothing"]), train_module=wrapped
+            module, self.device, self.policy, self.prep, self.optimizer, float(s["label_smoothing"]), train_module=wrapped,
+            class_weights=self.quality.loss_weights(),
+            mixer=self.quality.mixer(s["augment"], int(s["seed"])) if mode == "full" else None,
         )
+        self.ema_decay = self.quality.start_ema(self.net) if resolve_ema(s.get("ema", "off"), mode) else None
         if ckpt is not None:
             self._restore(ckpt)
         else:
@@ -225,19 +241,27 @@ class Trainer:
             start_epoch=self.epochs_done + 1,
             batch_size=self.batch_size.value,
             image_size=int(s["image_size"]),
-            augmentation=s["mode"] == "full" and bool(s["augment"]),
+            augmentation=s["mode"] == "full" and s["augment"] != "none",
             mixed_precision=str(self.stepper.amp_dtype).removeprefix("torch.") if self.stepper.amp_dtype else None,
             channels_last=self.policy.channels_last,
             loader_workers=self.workers,
             run_dir=str(self.paths.root),
             history=history_events(self.history),
+            mode_reason=self.mode_reason,
+            augment=(s["augment"] + ("" if s["flip"] else ", no flip")) if s["mode"] == "full" else "none (head mode)",
+            balance=self.quality.balance.describe() if self.quality.balance.imbalanced else "",
+            ema_decay=self.ema_decay,
         )
+        if self.dist.is_main:
+            self.tensorboard = open_writer(self.paths.root, s.get("tensorboard"))
         self.data = (HeadModeData if s["mode"] == "head" else FullModeData)(self)
         try:
             with cpu_threads_beside(self.device, self.workers):
                 yield from self._epochs()
         finally:
             self.data.close()
+            if self.tensorboard is not None:
+                self.tensorboard.close()
         yield from self._finish()
 
     def _epochs(self) -> Iterator[object]:
@@ -249,7 +273,7 @@ class Trainer:
             result = yield from self.data.train_epoch(epoch)
             if result is None:  # stopped mid-epoch: not counted, redone on resume
                 return
-            val = yield from self.data.validate()
+            val = yield from self._validate()
             if val is None:
                 return
             yield from self._end_epoch(epoch, result, val, time.perf_counter() - started)
@@ -257,6 +281,20 @@ class Trainer:
             if patience and self.stale_epochs >= int(patience):
                 self.finish_reason = f"early stopping: no better val accuracy in {self.stale_epochs} epochs"
                 return
+
+    def _validate(self):
+        """The raw weights' validation, or the EMA's when it is better (then the bundle keeps the EMA)."""
+        raw = yield from self.data.validate()
+        if raw is None:
+            return None
+        raw = self.quality.scored(Validation(*raw))
+        averaged = None
+        if self.quality.ema is not None and raw.outputs is not None:
+            ema = yield from self.data.validate(self.quality.ema.module)
+            if ema is None:
+                return None
+            averaged = self.quality.scored(Validation(*ema))
+        return self.quality.better_of(raw, averaged)
 
     def _unfreeze_if_due(self, epoch: int) -> Iterator[object]:
         if self.settings["mode"] != "full":
@@ -270,29 +308,33 @@ class Trainer:
     def backbone_frozen(self, epoch: int) -> bool:
         return self.settings["mode"] == "head" or epoch <= int(self.settings["warmup_epochs"])
 
-    def _end_epoch(self, epoch: int, train: tuple[float, float], val, seconds: float) -> Iterator[object]:
-        val_loss, val_acc, outputs = val
-        improved = val_acc is None or self.best_val_acc is None or val_acc > self.best_val_acc or (
-            val_acc == self.best_val_acc and val_loss < (self.best_val_loss or math.inf)
-        )
+    def _end_epoch(self, epoch: int, train: tuple[float, float], val: Validation, seconds: float) -> Iterator[object]:
+        val_loss, val_acc, outputs = val.loss, val.acc, val.outputs
+        score = self.quality.score(val)
+        # A resumed run has no stored score: the first epoch after it sets one.
+        improved = val_acc is None or self.best_score is None or score > self.best_score
+        if self.best_score is None and self.best_val_acc is not None and val_acc is not None:
+            improved = val_acc > self.best_val_acc or (val_acc == self.best_val_acc and val_loss < (self.best_val_loss or math.inf))
         metrics = EpochMetrics(
             epoch, int(self.settings["epochs"]), train[0], train[1], val_loss, val_acc,
-            self.schedule.lr, seconds, improved, self.backbone_frozen(epoch),
+            self.schedule.lr, seconds, improved, self.backbone_frozen(epoch), val.macro_f1, val.ema,
         )
         self.history.append(asdict(metrics))
         self.epochs_done = epoch
         if improved:
             self.best_val_acc, self.best_val_loss, self.best_epoch, self.stale_epochs = val_acc, val_loss, epoch, 0
-            self.best_outputs = outputs
+            self.best_outputs, self.best_score, self.best_ema = outputs, score, val.ema
         else:
             self.stale_epochs += 1
         if self.dist.is_main:
             write_metrics_csv(self.history, self.paths.metrics)
+            if self.tensorboard is not None:
+                self.tensorboard.epoch(metrics)
         yield metrics
         if not self.dist.is_main:
             return
         if improved:
-            save_bundle(self._bundle(), self.paths.model)
+            save_bundle(self._bundle(best=True), self.paths.model)
             yield CheckpointSaved(str(self.paths.model), "best", epoch)
         save_checkpoint(self._checkpoint(), self.paths.last)
         yield CheckpointSaved(str(self.paths.last), "last", epoch)
@@ -324,19 +366,32 @@ class Trainer:
         write_metrics_csv(self.history, self.paths.metrics)
         if self.best_outputs is not None:
             paths, labels, logits = self.best_outputs
-            ev = evaluation_from_outputs(self.class_names, paths, labels, logits)
+            temperature = 1.0
+            if self.settings.get("calibrate", True) and len(labels) >= 2:
+                temperature, before, after = calibrate(self.best_outputs, self.class_names)
+                best = load_bundle(self.paths.model)
+                best.temperature = temperature
+                save_bundle(best, self.paths.model)
+                yield Notice(
+                    f"Confidence calibrated on the validation images: temperature {temperature:.2f} takes the "
+                    f"calibration error (ECE) from {before:.3f} to {after:.3f}."
+                )
+            ev = evaluation_from_outputs(self.class_names, paths, labels, logits, temperature)
             write_json(ev.to_dict(), self.paths.evaluation)
             yield CheckpointSaved(str(self.paths.evaluation), "evaluation", self.best_epoch)
 
     # --- what gets saved ---------------------------------------------------------------
-    def _bundle(self) -> Bundle:
+    def _bundle(self, best: bool = False) -> Bundle:
+        """The run as a bundle: with ``best``, the weights that validated best (raw or EMA), else the raw ones."""
+        net = self.quality.ema.module if best and self.best_ema and self.quality.ema is not None else self.net
+        config = dict(self.settings, ema_weights=bool(best and self.best_ema))
         return Bundle(
-            state_dict={k: v.detach().to("cpu", copy=True).contiguous() for k, v in self.net.state_dict().items()},
+            state_dict={k: v.detach().to("cpu", copy=True).contiguous() for k, v in net.state_dict().items()},
             variant=self.settings["variant"],
             class_names=list(self.class_names),
             image_size=int(self.settings["image_size"]),
             preprocessing=self.prep,
-            config=dict(self.settings),
+            config=config,
             history=list(self.history),
         )
 
