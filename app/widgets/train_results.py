@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.widgets.class_metrics import ClassMetricsModel
 from app.widgets.confusion_matrix import ConfusionMatrixView
+from app.widgets.reliability_diagram import ReliabilityDiagram
 from app.widgets.mistakes_list import MistakesList
 
 NO_RESULTS = "The confusion matrix and per-class scores appear here when a run has validated its model."
@@ -61,9 +62,16 @@ class TrainResults(QWidget):
         self.mistakes = MistakesList()
         mistakes_box = self._titled(self.mistakes_title, self.mistakes)
 
-        # The matrix above the per-class table, the images of the chosen cell beside them.
+        # The matrix (and beside it the reliability diagram) above the per-class table,
+        # the images of the chosen cell beside them.
+        self.reliability = ReliabilityDiagram()
+        matrix_row = QSplitter(Qt.Orientation.Horizontal)
+        matrix_row.addWidget(matrix_box)
+        matrix_row.addWidget(self.reliability)
+        matrix_row.setChildrenCollapsible(False)
+        matrix_row.setSizes([320, 200])
         scores = QSplitter(Qt.Orientation.Vertical)
-        scores.addWidget(matrix_box)
+        scores.addWidget(matrix_row)
         scores.addWidget(metrics_box)
         scores.setChildrenCollapsible(False)
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -95,6 +103,7 @@ class TrainResults(QWidget):
         if evaluation is None:
             self.summary.setText(note or NO_RESULTS)
             self.matrix.set_matrix([], [])
+            self.reliability.show_bins(None)
             self.metrics_model.set_metrics({})
             self.mistakes_title.setText("Click a cell of the matrix to list its images.")
             return
@@ -102,9 +111,11 @@ class TrainResults(QWidget):
         self.summary.setText(
             f"<b>Validation accuracy {100 * evaluation.accuracy:.1f} %</b> on {evaluation.num_images} images "
             f"· macro F1 {100 * evaluation.macro_f1:.1f} % · loss {evaluation.loss:.3f} · {wrong} misclassified"
+            + (f" · calibration error (ECE) {evaluation.ece:.3f}" if evaluation.reliability else "")
             + (f" · {note}" if note else "")
         )
         self.matrix.set_matrix(evaluation.class_names, evaluation.confusion_matrix)
+        self.reliability.show_bins(evaluation.reliability, evaluation.ece, evaluation.temperature)  # None: an older run
         self.metrics_model.set_metrics(evaluation.per_class)
         self.mistakes_title.setText("Click a cell of the matrix to list its misclassified images.")
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import tempfile
 import sys
 
 from model.cli.common import ProgressBar, add_device_flag, add_json_flag, print_json
@@ -106,7 +107,7 @@ def config_from_args(args: argparse.Namespace):
 
     return TrainConfig(
         data_dir=args.data_dir,
-        out_dir=getattr(args, "out", None) or ".",
+        out_dir=getattr(args, "out", None) or tempfile.gettempdir(),  # lr-find writes nothing
         variant=args.variant,
         weights=args.weights,
         mode=args.mode,

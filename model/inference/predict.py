@@ -210,7 +210,7 @@ class Predictor:
             if d.tensor is None:
                 return Prediction(d.path, [], [], [], d.error, d.seconds)
             start = time.perf_counter()
-            [scores], [idx] = _ranked(lane(d.tensor.unsqueeze(0)), k)
+            [scores], [idx] = _ranked(self._calibrated(lane(d.tensor.unsqueeze(0))), k)
             return Prediction(d.path, [names[i] for i in idx], scores, idx, None, d.seconds + time.perf_counter() - start)
 
         yield from ordered_map(classify, paths, self.lanes, 2 * self.lanes, cancel, name="classify")
@@ -235,9 +235,12 @@ class Predictor:
                 yield Prediction(d.path, [names[i] for i in idx], s, idx, None, d.seconds + share)
 
     def _top_k(self, batch: torch.Tensor, k: int) -> tuple[list[list[float]], list[list[int]]]:
-        logits = self.runner(batch)
+        return _ranked(self._calibrated(self.runner(batch)), k)
+
+    def _calibrated(self, logits: np.ndarray) -> np.ndarray:
+        """Logits divided by the model's temperature, so their softmax is its calibrated confidence."""
         temperature = float(getattr(self.classifier, "temperature", 1.0))
-        return _ranked(logits / temperature if temperature != 1.0 else logits, k)
+        return logits / temperature if temperature != 1.0 else logits
 
 
 def _ranked(logits: np.ndarray, k: int) -> tuple[list[list[float]], list[list[int]]]:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-import torch
+if TYPE_CHECKING:  # torch is imported where it is used: the GUI's dataset summary describes the balance without it
+    import torch
 
 IMBALANCE_RATIO = 3.0
 REMEDIES = ("auto", "sampler", "loss", "off")
@@ -67,13 +68,20 @@ def class_balance(labels: Sequence[int], class_names: Sequence[str], remedy: str
     return ClassBalance(per_class, tuple(class_names), remedy)
 
 
-def class_weights(counts: Sequence[int]) -> torch.Tensor:
+def balance_of_counts(counts: dict[str, int], remedy: str = "auto") -> ClassBalance:
+    """``class_balance`` from per-class image counts (a ``DatasetScan.counts``)."""
+    names = list(counts)
+    return class_balance([i for i, n in enumerate(counts.values()) for _ in range(n)], names, remedy)
+
+
+def class_weights(counts: Sequence[int]) -> "torch.Tensor":
     """Loss weights inversely proportional to class frequency, averaging 1 over the samples' classes."""
+    import torch
     c = torch.tensor([max(1, n) for n in counts], dtype=torch.float32)
     return c.sum() / (len(c) * c)
 
 
-class BalancedSampler(torch.utils.data.Sampler[int]):
+class BalancedSampler:
     """Draws ``len(active)`` indices per epoch with replacement, each class equally likely.
 
     Same interface as ``model.training.loaders.SubsetSampler``: ``active`` is the
@@ -91,6 +99,8 @@ class BalancedSampler(torch.utils.data.Sampler[int]):
         return len(self.active)
 
     def __iter__(self):
+        import torch
+
         if not self.active:
             return iter([])
         counts = Counter(self.labels[i] for i in self.active)
@@ -100,4 +110,4 @@ class BalancedSampler(torch.utils.data.Sampler[int]):
         return iter([self.active[k] for k in picks])
 
 
-__all__ = ["IMBALANCE_RATIO", "REMEDIES", "BalancedSampler", "ClassBalance", "class_balance", "class_weights"]
+__all__ = ["IMBALANCE_RATIO", "REMEDIES", "BalancedSampler", "ClassBalance", "balance_of_counts", "class_balance", "class_weights"]

@@ -356,7 +356,7 @@ def test_choices_become_engine_settings_and_survive_a_restart(page):
     config = c.to_config()
     assert config == dict(variant="b2", mode="full", epochs=7, weights="random", batch_size=None, lr=None,
                           image_size=None, val_split=0.1, seed=3, patience=None, warmup_epochs=None, val_dir=None,
-                          device="cpu")
+                          device="cpu", augment="light", flip=False)
     from model.training.engine import TrainConfig
 
     TrainConfig(data_dir="d", out_dir="o", **config)  # every key is one the engine takes
