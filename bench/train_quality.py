@@ -3,6 +3,7 @@
     python bench/train_quality.py                  # every variant (slow on a CPU: ~10 runs of 10 epochs)
     python bench/train_quality.py --only defaults today imbalanced
     python bench/train_quality.py --epochs 3       # a quick look
+    python bench/train_quality.py --image-size 32  # 4× cheaper, for a crowded machine
 
 The data are scikit-learn's handwritten digits as class folders
 (``bench/make_real_dataset.py``) at 64 px, B0 from random weights, 10 epochs;
@@ -66,11 +67,11 @@ def make_data(root: Path) -> dict[str, Path]:
     return {"digits": digits, "imbalanced": imb}
 
 
-def run_variant(name: str, data: Path, out: Path, overrides: dict, epochs: int) -> dict:
+def run_variant(name: str, data: Path, out: Path, overrides: dict, epochs: int, image_size: int = 64) -> dict:
     from model.nets.bundle import load_bundle
     from model.training.evaluate import evaluate
 
-    config = TrainConfig(data_dir=data / "train", out_dir=out, **{**BASE, "epochs": epochs, **overrides})
+    config = TrainConfig(data_dir=data / "train", out_dir=out, **{**BASE, "epochs": epochs, "image_size": image_size, **overrides})
     seconds, lines, started = [], [], time.perf_counter()
     for ev in train(config):
         if isinstance(ev, EpochMetrics):
@@ -102,6 +103,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", nargs="*", default=list(VARIANTS), choices=list(VARIANTS))
     ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--image-size", type=int, default=64, help="training resolution (default: 64, as the issue's figures)")
     ap.add_argument("--results", type=Path, default=Path("train_quality.jsonl"))
     a = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="train_quality_"))
@@ -110,7 +112,8 @@ def main() -> int:
         results = {}
         for name in a.only:
             kind, overrides = VARIANTS[name]
-            r = run_variant(name, data[kind], work / f"run_{name}", overrides, a.epochs)
+            r = run_variant(name, data[kind], work / f"run_{name}", overrides, a.epochs, a.image_size)
+            r["image_size"], r["epochs"] = a.image_size, a.epochs
             results[name] = r
             if "today" in results:
                 r["epoch_ratio_vs_today"] = r["epoch_seconds"] / max(1e-9, results["today"]["epoch_seconds"])
