@@ -12,6 +12,7 @@ import time
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from model.core.events import EpochMetrics, Finished, Progress, StepMetrics, TrainingStarted
+from model.core.states import FinishReason
 
 BAR_STEPS = 1000
 
@@ -104,7 +105,7 @@ class TrainProgress(QWidget):
         self.label.setText(self._join("Stopping: saving the checkpoint…", self.device_name))
 
     def finish(self, finished: Finished) -> None:
-        if finished.reason == "completed":
+        if finished.outcome is FinishReason.COMPLETED:
             self._fraction = 1.0
         self._set_bar(f"{finished.epochs_done} of {self.epochs} epochs")
         took = format_duration(self._active_seconds()) if self._started_at else ""

@@ -103,7 +103,7 @@ def add_training_flags(p: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace):
-    from model.training.engine import TrainConfig
+    from model.core.train_config import TrainConfig
 
     return TrainConfig(
         data_dir=args.data_dir,
@@ -209,8 +209,10 @@ class TextReport:
 
 def run(args: argparse.Namespace) -> int:
     from model.training.distributed import is_main_process, launched_by_torchrun
-    from model.training.engine import TrainControl, train
+    from model.core.train_control import TrainControl
+    from model.training.engine import train
     from model.core.events import Finished, event_to_dict
+    from model.core.states import FinishReason
 
     config = config_from_args(args)
     control = TrainControl()
@@ -239,4 +241,4 @@ def run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
         report._close_bar()
-    return 130 if finished is not None and finished.reason == "stopped by user" else 0
+    return 130 if finished is not None and finished.outcome is FinishReason.STOPPED_BY_USER else 0

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from model.core.states import FinishReason
+
 
 @dataclass(frozen=True)
 class Progress:
@@ -139,7 +141,7 @@ class Resumed:
 
 @dataclass(frozen=True)
 class CheckpointSaved:
-    """``kind`` is "best" (the bundle, model.pt), "last" (last.pt) or "evaluation" (evaluation.json)."""
+    """``kind`` is a ``CheckpointKind``: "best" (the bundle, model.pt), "last" (last.pt) or "evaluation" (evaluation.json)."""
 
     path: str
     kind: str
@@ -153,9 +155,14 @@ class Finished:
     best_val_acc: float | None
     bundle_path: str
     stopped_early: bool
-    reason: str  # "completed", "stopped by user", "early stopping: …"
+    reason: str  # a FinishReason's text: "completed", "stopped by user", "early stopping: …"
     last_path: str = ""
     epochs_done: int = 0
+
+    @property
+    def outcome(self) -> FinishReason:
+        """How the run ended, to compare against ``FinishReason`` members rather than texts."""
+        return FinishReason.of(self.reason)
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,14 @@ import csv
 import io
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from model.nets.bundle import Bundle, atomic_torch_save, bundle_from_dict, bundle_to_dict, read_torch_file
 from model.core.atomic import atomic_write
 from model.core.errors import BundleError
+from model.core.events import EpochMetrics
 
 CHECKPOINT_FORMAT = "efficientnet-studio-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -140,6 +141,12 @@ def write_metrics_csv(history: list[dict[str, Any]], path: str | os.PathLike) ->
     for row in history:
         writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in METRIC_COLUMNS})
     return atomic_write_text(buf.getvalue(), path)
+
+
+def history_events(history: list[dict[str, Any]]) -> tuple[EpochMetrics, ...]:
+    """A bundle's stored history (one dict per epoch) as the events it was made from."""
+    names = {f.name for f in fields(EpochMetrics)}
+    return tuple(EpochMetrics(**{k: v for k, v in row.items() if k in names}) for row in history)
 
 
 def write_json(obj: Any, path: str | os.PathLike) -> Path:

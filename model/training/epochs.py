@@ -1,5 +1,7 @@
 """The epoch loops of the two training modes, as generators driven by ``model.training.trainer.Trainer``.
 
+They read what they need from a ``RunContext`` (``model.training.context``), not from the trainer.
+
 Both modes share ``ModeData``: the step loop with pause/stop checks before every
 step, throttled step metrics, out-of-memory halving and the reporting of files
 that fail to decode. ``FullModeData`` feeds images (decoded once and cached,
@@ -17,7 +19,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from functools import partial
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -39,9 +41,7 @@ from model.training.loaders import (
 from model.training.loop import BatchSize, Stepper, StepResult, run_in_chunks
 from model.nets.network import feature_dim
 from model.training.sharding import ShardedBatchSampler, shard
-
-if TYPE_CHECKING:
-    from model.training.trainer import Trainer
+from model.training.context import RunContext
 
 STEP_EVENT_INTERVAL = 0.25  # seconds between StepMetrics: smooth curves without flooding the UI
 PROGRESS_INTERVAL = 0.2
@@ -50,9 +50,9 @@ PROGRESS_INTERVAL = 0.2
 class ModeData:
     """What both modes share; subclasses provide ``prepare``, ``train_epoch`` and ``validate``."""
 
-    def __init__(self, trainer: "Trainer") -> None:
-        self.t = trainer
-        self.control = trainer.control
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self.control = ctx.control
         self.loader = None
         self.sum_scale: float | None = None  # distributed: how the current step's summed loss is scaled
 
@@ -75,17 +75,18 @@ class ModeData:
 
     def train_fn(self, x: torch.Tensor, y: torch.Tensor) -> StepResult:
         if self.sum_scale is None:  # one process: the plain mean loss
-            out = self.t.stepper.train_step(x, y)
+            out = self.ctx.stepper.train_step(x, y)
         else:
-            out = self.t.stepper.train_step(x, y, self.sum_scale)
-        self.t.quality.after_step(self.t.net)
+            out = self.ctx.stepper.train_step(x, y, self.sum_scale)
+        if self.ctx.quality is not None:
+            self.ctx.quality.after_step(self.ctx.net)  # the EMA of the weights, when there is one
         return out
 
     def train_steps(self, epoch: int, batches: Iterator, total: int, min_chunk: int = 1):
         """Run an epoch's batches of (inputs, labels, failed); returns (loss, acc) or None when stopped.
 
         ``total``: the samples of all global batches (all ranks together)."""
-        t, dist = self.t, self.t.dist
+        t, dist = self.ctx, self.ctx.dist
         loss_sum, correct, count, seen, step = 0.0, 0, 0, 0, 0
         steps = max(1, -(-total // t.batch_size.value))
         if dist.enabled:
@@ -140,14 +141,14 @@ class ModeData:
     def agree_on_active(self, active: list[int]) -> None:
         """Distributed: drop (in place) the samples any rank found undecodable, so that every rank
         keeps the same list and draws the same global order next epoch."""
-        dist = self.t.dist
+        dist = self.ctx.dist
         if dist.enabled:
             keep = set.intersection(*(set(a) for a in dist.all_gather_object(list(active))))
             active[:] = [i for i in active if i in keep]
 
     def gather_outputs(self, indices: list[int], labels: list[torch.Tensor], logits: list[torch.Tensor]):
         """Distributed: every rank's validation outputs on every rank, in sample order (as one process has them)."""
-        dist = self.t.dist
+        dist = self.ctx.dist
         if not dist.enabled:
             return indices, labels, logits
         rows = [
@@ -165,20 +166,18 @@ class ModeData:
 class FullModeData(ModeData):
     """Images decoded once into memory (up to a budget), augmented on the fly every epoch."""
 
-    def __init__(self, trainer: "Trainer") -> None:
-        super().__init__(trainer)
-        t = trainer
-        size = int(t.settings["image_size"])
+    def __init__(self, ctx: RunContext) -> None:
+        super().__init__(ctx)
+        t = ctx
+        size = t.settings.image_size
         self.val = ImageSamples(t.val_samples, partial(decode_for_eval, prep=t.prep))
         self.train = ImageSamples(
-            t.train_samples,
-            partial(decode_for_training, image_size=size),
-            train_transform(size, t.settings["augment"], bool(t.settings["flip"])),
+            t.train_samples, partial(decode_for_training, image_size=size), train_transform(size, t.settings.augment, t.settings.flip)
         )
         self.train_active = list(range(len(self.train)))
         self.val_active = list(range(len(self.val)))
-        seed = int(t.settings["seed"])
-        self.sampler = t.quality.sampler(self.train_active, seed) or SubsetSampler(self.train_active, shuffle=True, seed=seed)
+        balanced = t.quality.sampler(self.train_active, t.settings.seed) if t.quality is not None else None
+        self.sampler = balanced or SubsetSampler(self.train_active, shuffle=True, seed=t.settings.seed)
         self.batches: ShardedBatchSampler | None = None  # distributed only
 
     def prepare(self) -> Iterator[object]:
@@ -202,9 +201,9 @@ class FullModeData(ModeData):
             yield Notice(f"{total - cached} images do not fit the memory cache and are decoded every epoch.")
 
     def train_epoch(self, epoch: int):
-        t = self.t
+        t = self.ctx
         t.net.train()
-        if t.backbone_frozen(epoch):
+        if t.settings.backbone_frozen(epoch):
             t.net.features.eval()  # a frozen backbone keeps its batch-norm statistics too
         dist = t.dist
         if dist.enabled and self.loader is None:
@@ -226,17 +225,17 @@ class FullModeData(ModeData):
 
     def train_fn(self, x: torch.Tensor, y: torch.Tensor) -> StepResult:
         if x.shape[0] < 2:  # batch norm cannot train on one image; it is the rare tail of a batch split
-            if self.t.dist.enabled:
+            if self.ctx.dist.enabled:
                 # Files failed mid-epoch left this rank's shard short, but every rank must take part
                 # in the step's gradient all-reduce: train it with frozen batch-norm statistics.
-                with batch_norm_frozen(self.t.net):
+                with batch_norm_frozen(self.ctx.net):
                     return super().train_fn(x, y)
             return StepResult(0.0, 0, 0)
         return super().train_fn(x, y)
 
     def validate(self, module: torch.nn.Module | None = None):
         """Validate ``module`` (default: the network being trained; else its EMA)."""
-        t, dist = self.t, self.t.dist
+        t, dist = self.ctx, self.ctx.dist
         t.net.eval()
         dist.sync_buffers(t.net)
         workers = 0 if len(self.val.cache) == len(self.val) else t.workers  # cached crops need no workers
@@ -262,15 +261,15 @@ class HeadModeData(ModeData):
     """The frozen backbone's features of every image, computed once; the head trains on them."""
 
     def prepare(self) -> Iterator[object]:
-        t = self.t
+        t = self.ctx
         self.samples = list(t.train_samples) + list(t.val_samples)
         self.n_train = len(t.train_samples)
         self.labels = torch.tensor([y for _, y in self.samples], dtype=torch.long)
         n, dim = len(self.samples), feature_dim(t.net)
-        key = cache_key(t.settings["variant"], t.settings["weights_source"], int(t.settings["image_size"]), self.samples)
+        key = cache_key(t.settings.variant, t.settings.weights_source, t.settings.image_size, self.samples)
         # Only rank 0 writes files: the other ranks of a distributed run keep their features in memory.
-        where = t.config.feature_cache if t.dist.is_main else "memory"
-        self.store, complete = open_store(n, dim, t.paths.cache, key, where, memory_budget_bytes() // 2)
+        where = t.feature_cache if t.dist.is_main else "memory"
+        self.store, complete = open_store(n, dim, t.cache_dir, key, where, memory_budget_bytes() // 2)
         if complete:
             yield Notice(f"Reusing the backbone features cached in {self.store.path}.")
         else:
@@ -282,7 +281,7 @@ class HeadModeData(ModeData):
         self.val_active = [i for i in range(self.n_train, n) if self.store.valid[i]]
 
     def _extract(self) -> Iterator[object]:
-        t = self.t
+        t = self.ctx
         extractor = Stepper(PooledBackbone(t.net).eval(), t.device, t.policy, t.prep)
         dataset = ImageSamples(self.samples, partial(decode_for_eval, prep=t.prep))
         size = BatchSize(2 * t.batch_size.value)  # no gradients: twice the training batch fits
@@ -303,9 +302,9 @@ class HeadModeData(ModeData):
                 yield FeatureCaching(done, len(dataset))
 
     def train_epoch(self, epoch: int):
-        t = self.t
+        t = self.ctx
         t.net.classifier.train()
-        g = torch.Generator().manual_seed(int(t.settings["seed"]) * 100_003 + epoch)
+        g = torch.Generator().manual_seed(t.settings.seed * 100_003 + epoch)
         order = [self.train_active[k] for k in torch.randperm(len(self.train_active), generator=g).tolist()]
 
         def batches():
@@ -321,7 +320,7 @@ class HeadModeData(ModeData):
     def validate(self, module: torch.nn.Module | None = None):
         # Distributed, every rank validates everything: on cached features it is cheap, and the
         # ranks get identical results without exchanging anything.
-        t = self.t
+        t = self.ctx
         t.net.classifier.eval()
         head = None if module is None else module.classifier  # an EMA of the whole network: its head
         logits = []

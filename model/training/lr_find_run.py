@@ -33,7 +33,7 @@ class SweepRun:
         from model.training.augment import train_transform
         from model.training.auto import resolve_mode
         from model.training.data import eval_preprocessing, scan_dataset, split_dataset
-        from model.training.engine import seed_everything, start_network
+        from model.training.setup import seed_everything, start_network
         from model.training.loaders import ImageSamples, SubsetSampler, decode_for_training, make_loader
         from model.training.loop import Stepper
         from model.training.schedule import auto_batch_size, build_optimizer

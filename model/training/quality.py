@@ -44,16 +44,15 @@ def macro_f1(labels: torch.Tensor, logits: torch.Tensor, num_classes: int) -> fl
 
 
 class RunQuality:
-    def __init__(self, settings: dict, train_labels: list[int], class_names: list[str], steps_per_epoch: int) -> None:
-        mode = settings["mode"]
-        remedy = settings.get("balance", "auto")
+    def __init__(self, settings, train_labels: list[int], class_names: list[str], steps_per_epoch: int) -> None:
+        """``settings``: the run's ``RunSettings``."""
         # Head mode shuffles cached features itself: the weighted loss is its remedy.
-        self.balance: ClassBalance = class_balance(train_labels, class_names, remedy)
-        if mode == "head" and self.balance.remedy == "sampler":
+        self.balance: ClassBalance = class_balance(train_labels, class_names, settings.balance)
+        if not settings.trains_backbone and self.balance.remedy == "sampler":
             self.balance = ClassBalance(self.balance.counts, self.balance.class_names, "loss")
         self.train_labels = list(train_labels)
         self.num_classes = len(class_names)
-        self.steps_total = max(1, steps_per_epoch * int(settings["epochs"]))
+        self.steps_total = max(1, steps_per_epoch * int(settings.epochs))
         self.ema: ModelEma | None = None
         self.use_ema = False  # whether the best weights so far are the averaged ones
 

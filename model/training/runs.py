@@ -13,11 +13,11 @@ import csv
 import json
 import os
 import re
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from model.training.checkpoint import RunPaths
+from model.training.checkpoint import RunPaths, history_events
 from model.core.errors import BundleError, StudioError
 from model.training.evaluate import Evaluation
 from model.core.events import EpochMetrics
@@ -204,8 +204,7 @@ def read_run(path: str | os.PathLike) -> RunRecord:
         except (OSError, StudioError) as e:
             notes.append(str(e) if isinstance(e, StudioError) else f"{paths.metrics}: cannot be read ({e}).")
     if not history and bundle_history:
-        names = {f.name for f in fields(EpochMetrics)}
-        history = tuple(EpochMetrics(**{k: v for k, v in row.items() if k in names}) for row in bundle_history)
+        history = history_events(bundle_history)
     planned = int(config.get("epochs") or 0)
     if planned and history:
         history = tuple(replace(h, epochs=planned) for h in history)

@@ -32,6 +32,7 @@ from app.widgets.train_controls import RunState, TrainControls
 from app.widgets.train_curves import TrainCurves
 from app.widgets.train_form import TrainChoices, TrainForm
 from app.widgets.train_progress import TrainProgress
+from model.core.states import CheckpointKind
 
 LEFT_WIDTH = 390
 MAX_NOTICES = 4  # the latest few lines; older ones were read already
@@ -389,7 +390,7 @@ class TrainPage(Page):
 
     @Slot(object)
     def _on_checkpoint_saved(self, saved) -> None:
-        if saved.kind == "best" and saved.epoch:
+        if saved.kind == CheckpointKind.BEST and saved.epoch:
             self.context.show_message(f"Epoch {saved.epoch} is the best so far; its model is saved.")
 
     @Slot(object)
