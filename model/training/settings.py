@@ -47,6 +47,11 @@ class RunSettings:
     warmup_epochs: int
     backbone_lr_scale: float
     augment: str  # a preset of model.training.augment
+    flip: bool
+    balance: str  # "auto" | "sampler" | "loss" | "off"
+    ema: str  # "auto" | "on" | "off"
+    calibrate: bool
+    tensorboard: bool | None
     weight_decay: float
     label_smoothing: float
     num_workers: int | None
@@ -54,11 +59,6 @@ class RunSettings:
     dropout: float | None
     pretrained: bool
     weights_source: str
-    flip: bool = False
-    balance: str = "auto"
-    ema: str = "auto"
-    calibrate: bool = True
-    tensorboard: bool | None = None
 
     @property
     def trains_backbone(self) -> bool:
