@@ -20,7 +20,7 @@ endif
 TORCH_INDEX ?=
 TORCH_SOURCE := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 
-.PHONY: run test bench install-desktop screenshots clean
+.PHONY: run test lint bench install-desktop screenshots clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,8 +35,14 @@ run: $(VENV)/.installed
 	@$(PY) -m app.platform.xcb_libraries
 	$(PY) main.py
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+# The architecture contracts of pyproject.toml (model never imports Qt, model.core no torch, no
+# import cycles) and a short ruff rule set; `make test` runs both first.
+lint: $(VENV)/.installed
+	$(VENV)/bin/lint-imports
+	$(PY) -m ruff check .
 
 bench: $(VENV)/.installed
 	$(PY) bench/classify.py

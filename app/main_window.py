@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (
     QTabWidget,
 )
 
-from app.pages import Page, StudioContext
+from app.context import StudioContext
+from app.pages import Page
 from app.pages.attention.page import AttentionPage
 from app.pages.classify.page import ClassifyPage
 from app.pages.models.page import ModelsPage

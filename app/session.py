@@ -16,14 +16,8 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from app.settings import AppSettings
 from app.state import ActiveModel, BackendInfo, ModelChoice, VariantFacts, initial_facts
-from app.workers import (
-    BackendLoader,
-    DownloadWorker,
-    ImportWeightsWorker,
-    OnlineProbe,
-    PredictorLoader,
-    WorkerPool,
-)
+from app.workers import WorkerPool
+from app.workers.backend import BackendLoader, OnlineProbe, PredictorLoader
 
 
 class ModelSession(QObject):
@@ -158,20 +152,9 @@ class ModelSession(QObject):
         """Whether ImageNet weights for ``variant`` are on disk (as of loading, download or import)."""
         return any(f.name == variant and f.cached for f in self.facts)
 
-    def prepare_download(self, variant: str) -> DownloadWorker:
-        """A download worker wired to update the session; connect to it, then ``pool.start`` it."""
-        worker = DownloadWorker(variant)
-        worker.downloaded.connect(self._on_weights_arrived)
-        return worker
-
-    def prepare_import(self, path: str, variant: str) -> ImportWeightsWorker:
-        """An import worker wired to update the session; connect to it, then ``pool.start`` it."""
-        worker = ImportWeightsWorker(path, variant)
-        worker.imported.connect(self._on_weights_arrived)
-        return worker
-
     @Slot(str, str)
-    def _on_weights_arrived(self, variant: str, path: str) -> None:
+    def weights_arrived(self, variant: str, path: str) -> None:
+        """ImageNet weights for ``variant`` are on disk now (downloaded or imported to ``path``)."""
         if self.backend is not None:
             facts = tuple(replace(f, cached=True) if f.name == variant else f for f in self.backend.facts)
             self.backend = replace(self.backend, facts=facts)

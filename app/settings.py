@@ -17,7 +17,6 @@ from model.core.variants import VARIANT_NAMES
 
 VERSION = 1
 FOLDER_KINDS = ("images", "weights", "export", "bundle", "dataset")
-WEIGHTS_KINDS = ("imagenet", "random")  # or a file path
 
 
 class AppSettings:

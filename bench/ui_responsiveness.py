@@ -189,7 +189,7 @@ class TrainScenario(Scenario):
     name = "train"
 
     def prepare(self, workdir: Path, quick: bool) -> None:
-        from app.sample_data import make_sample_dataset
+        from app.pages.train.sample_data import make_sample_dataset
 
         self.per_class = 16 if quick else 40
         self.size = 64 if quick else 128
@@ -199,7 +199,7 @@ class TrainScenario(Scenario):
         self.done = False
 
     def start(self, window) -> None:
-        from app.widgets.train_form import TrainChoices
+        from app.pages.train.train_form import TrainChoices
 
         self.page = window.page("train")
         self.page.remember = False  # the benchmark's choices are not the user's

@@ -1,28 +1,18 @@
-"""The window's pages, and what every page is given to work with."""
+"""The window's pages: ``Page``, the base of each, and ``add_action`` for their menus.
+
+Each page is a package, ``app/pages/<page>/``: ``page.py`` with the page, and
+next to it the page's workers, jobs, actions and the widgets only it uses.
+What every page is given to work with is ``app.context.StudioContext``.
+"""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Callable
 
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
+from app.context import StudioContext
 from app.session import ModelSession
 from app.settings import AppSettings
-from app.workers import WorkerPool
-
-
-@dataclass
-class StudioContext:
-    """Shared services handed to each page by the main window."""
-
-    settings: AppSettings
-    session: ModelSession
-    pool: WorkerPool
-    show_page: Callable[[str], None]  # switch the window to another page by key
-    has_page: Callable[[str], bool]  # whether a page with that key is in this window
-    show_message: Callable[[str], None]  # a transient line in the status bar
 
 
 def add_action(menu: QMenu, owner: QWidget, text: str, slot, shortcut=None, tip: str = "") -> QAction:

@@ -55,9 +55,6 @@ class JobBar(QWidget):
         worker.finished.connect(self.on_finished)
         self.show()
 
-    def set_text(self, text: str) -> None:
-        self.label.setText(text)
-
     @Slot()
     def cancel(self) -> None:
         if self.worker is not None:

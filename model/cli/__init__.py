@@ -3,7 +3,12 @@
 Each command lives in its own module under ``model.cli`` and provides
 ``add_parser(subparsers)`` and ``run(args) -> int``. Errors the user can cause
 are ``StudioError``s: printed as one sentence, exit status 1, and a traceback
-only with ``--debug``. Usage errors exit with status 2 (argparse's convention).
+only with ``--debug``. So are faults of the machine that reach the top (an
+``OSError`` such as a full disk or a read-only folder, a ``MemoryError``, torch's
+error around a failed write): ``model.core.faults`` words them. Usage errors
+exit with status 2 (argparse's convention). When the reader of stdout goes away
+(``… --json | head -1``) the command ends quietly, like other Unix tools, with
+status 141 (128 + SIGPIPE).
 """
 
 from __future__ import annotations
@@ -12,7 +17,12 @@ import argparse
 import importlib
 import sys
 
+from model.cli.common import make_output_safe, silence_stdout
 from model.core.errors import StudioError
+from model.core.faults import describe_fault, is_machine_fault
+
+# What a shell reports for a command ended by SIGPIPE.
+EXIT_BROKEN_PIPE = 141
 
 # command name -> module under model.cli (one module per command).
 COMMANDS: dict[str, str] = {
@@ -47,15 +57,22 @@ def main(argv: list[str] | None = None) -> int:
     # Accept --debug anywhere, not only before the command.
     debug = "--debug" in argv
     argv = [a for a in argv if a != "--debug"]
+    make_output_safe()
     args = parser.parse_args(argv)
     args.debug = debug
     try:
         return int(args.run(args) or 0)
-    except StudioError as e:
-        if debug:
-            raise
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    except BrokenPipeError:
+        silence_stdout()
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except (StudioError, OSError, MemoryError, RuntimeError) as e:
+        if debug or (isinstance(e, RuntimeError) and not is_machine_fault(e)):
+            raise
+        try:
+            print(f"error: {describe_fault(e)}", file=sys.stderr, flush=True)
+        except OSError:
+            pass  # stderr is gone too: the exit status still says it failed
+        return 1

@@ -9,12 +9,16 @@ Writes, for one image: one overlay PNG per SE block in depth order
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from model.cli.arg_types import output_folder
 from model.cli.common import add_device_flag, add_json_flag, print_json
 from model.core.errors import StudioError
 from model.explain.render import COLORMAP_NAMES, DEFAULT_COLORMAP
 from model.core.variants import VARIANT_NAMES
+
+
+# The PNGs and excitations.npz of one image, with room to spare (B7: ~60 overlays).
+OUTPUT_BYTES = 64 * 2**20
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -27,7 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--variant", type=str.lower, choices=VARIANT_NAMES, help="EfficientNet variant (default: b0)")
     p.add_argument("--weights", metavar="imagenet|random|FILE", help="weights for --variant (default: imagenet)")
     p.add_argument("--model", metavar="BUNDLE", help="a fine-tuned model bundle instead of --variant/--weights")
-    p.add_argument("--out", required=True, metavar="DIR", help="folder for the PNGs and excitations.npz")
+    p.add_argument("--out", required=True, type=output_folder, metavar="DIR", help="folder for the PNGs and excitations.npz")
     p.add_argument("--target", metavar="CLASS", help="class for Grad-CAM, by name or index (default: the prediction)")
     p.add_argument("--map", choices=["se", "change"], default="se",
                    help="overlay M = ReLU(Σ s·U) ('se') or the change SE made, with s − mean s ('change')")
@@ -70,24 +74,26 @@ def run(args: argparse.Namespace) -> int:
     from model.explain.figures import gate_map_figure
     from model.imaging.images import load_image
     from model.explain.render import overlay, save_png
+    from model.core.atomic import atomic_write
+    from model.core.output_folder import check_output_folder
 
     if args.model and (args.variant or args.weights):
         args.usage_error("--model uses the bundle's own variant and weights; leave out --variant and --weights")
     image = load_image(args.image)  # a bad file fails here, before the model is loaded
+    out = check_output_folder(args.out, OUTPUT_BYTES)  # and an unusable --out before the analysis
     device = resolve_device(args.device)
     classifier = _load(args)
     classifier.model.to(device)
     target = _target_index(args.target, classifier.class_names)
     result = analyse_image(classifier, image, target_class=target)
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     crop = result.images[0]
     for depth, block in enumerate(result.blocks):
         save_png(overlay(crop, result.spatial_map(depth, kind=args.map).image, cmap=args.cmap), out / f"{block.file_stem}.png")
     save_png(gate_map_figure(result.gate_map(), cmap=args.cmap), out / "gate_map.png")
     save_png(overlay(crop, result.gradcam_map().image, cmap=args.cmap), out / "gradcam.png")
-    np.savez(out / "excitations.npz", **{b.file_stem: result.excitation(d) for d, b in enumerate(result.blocks)})
+    gates = {b.file_stem: result.excitation(d) for d, b in enumerate(result.blocks)}
+    atomic_write(out / "excitations.npz", lambda f: np.savez(f, **gates))
 
     top = result.top_classes(0, k=5)
     explained = result.target_classes[0]

@@ -9,10 +9,14 @@ above the class-mean heat map).
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from model.cli.arg_types import output_folder, positive_int
 from model.cli.common import ProgressBar, add_device_flag, add_json_flag, print_json
 from model.explain.render import COLORMAP_NAMES, DEFAULT_COLORMAP
+
+
+# class_comparison.npz and .png, with room to spare.
+OUTPUT_BYTES = 16 * 2**20
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -23,8 +27,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("data_dir", metavar="DATA_DIR", help="a folder with one sub-folder of images per class")
     p.add_argument("--model", required=True, metavar="BUNDLE", help="a fine-tuned model bundle (model.pt from `train`)")
-    p.add_argument("--out", required=True, metavar="DIR", help="folder for class_comparison.npz and .png")
-    p.add_argument("--batch-size", type=int, default=16, help="images per forward pass (default: 16)")
+    p.add_argument("--out", required=True, type=output_folder, metavar="DIR", help="folder for class_comparison.npz and .png")
+    p.add_argument("--batch-size", type=positive_int, default=16, help="images per forward pass (default: 16)")
     p.add_argument("--cmap", choices=COLORMAP_NAMES, default=DEFAULT_COLORMAP, help="colormap of the heat map")
     add_device_flag(p)
     add_json_flag(p, "per-class counts and per-block divergence")
@@ -44,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
     from model.core.events import Progress
     from model.explain.figures import class_comparison_figure
     from model.explain.render import save_png
+    from model.core.output_folder import check_output_folder
 
+    out = check_output_folder(args.out, OUTPUT_BYTES)  # before minutes of recording gates, not after
     device = resolve_device(args.device)
     classifier = _load(args)
     classifier.model.to(device)
@@ -63,7 +69,6 @@ def run(args: argparse.Namespace) -> int:
     if result is None:  # only a cancelled comparison ends without one, and we never cancel
         raise RuntimeError("the class comparison ended without a result")
 
-    out = Path(args.out)
     npz = result.save_npz(out / "class_comparison.npz")
     png = save_png(class_comparison_figure(result, cmap=args.cmap), out / "class_comparison.png")
     best = result.most_class_specific

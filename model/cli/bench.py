@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from model.cli.arg_types import image_size, positive_int
 from model.cli.common import ProgressBar, add_device_flag, add_json_flag, print_json
 from model.core.variants import VARIANT_NAMES, get_variant
 
@@ -18,13 +19,6 @@ def _variant_list(text: str) -> list[str]:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "bench", help="measure latency and throughput per variant on this machine",
@@ -33,10 +27,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--variants", type=_variant_list, default=["b0", "b3", "b7"],
                    help=f"comma-separated variants (default: b0,b3,b7; all: {','.join(VARIANT_NAMES)})")
     add_device_flag(p)
-    p.add_argument("--batch-size", type=_positive, default=None,
+    p.add_argument("--batch-size", type=positive_int, default=None,
                    help="images per timed pass for the throughput figure (default: 16 on a GPU, 8 on a CPU)")
-    p.add_argument("--repeats", type=_positive, default=10, help="timed passes; the median is reported (default: 10)")
-    p.add_argument("--image-size", type=_positive, default=None, help="input size (default: each variant's native one)")
+    p.add_argument("--repeats", type=positive_int, default=10, help="timed passes; the median is reported (default: 10)")
+    p.add_argument("--image-size", type=image_size, default=None, help="input size (default: each variant's native one)")
     p.add_argument("--runtime", choices=["auto", "torch", "onnx"], default="auto",
                    help="auto: ONNX Runtime on a CPU, torch on a GPU (what classification uses)")
     add_json_flag(p, "one object per variant as a JSON list")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
+import codecs
+import os
 import sys
 from typing import Any
 
+from model.core.json_text import json_text
 from model.nets.device import DEVICE_CHOICES
 
 
@@ -19,7 +21,39 @@ def add_json_flag(parser: argparse.ArgumentParser, what: str = "results") -> Non
 
 
 def print_json(obj: Any) -> None:
-    print(json.dumps(obj, ensure_ascii=False), flush=True)
+    print(json_text(obj), flush=True)
+
+
+def _bytes_as_escapes(error: UnicodeError):
+    """Codec error handler: an undecodable byte of a file name prints as ``\\xNN``."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    chunk = error.object[error.start:error.end]
+    out = "".join(f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF else f"\\u{ord(c):04x}" for c in chunk)
+    return out, error.end
+
+
+codecs.register_error("studio-escape", _bytes_as_escapes)
+
+
+def make_output_safe() -> None:
+    """Let stdout/stderr print any file name: undecodable bytes are written as ``\\xNN``."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="studio-escape")
+            except (ValueError, OSError):
+                pass
+
+
+def silence_stdout() -> None:
+    """After the reader of stdout went away: send further output (and the final flush) nowhere."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 class ProgressBar:

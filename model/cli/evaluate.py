@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from model.cli.arg_types import non_negative_int, positive_int
 from model.cli.common import ProgressBar, add_device_flag, add_json_flag, print_json
 
 
@@ -16,8 +17,8 @@ def add_parser(subparsers) -> None:
     )
     p.add_argument("bundle", metavar="BUNDLE", help="model bundle (.pt) written by training")
     p.add_argument("data_dir", metavar="DATA_DIR", help="folder with one sub-folder of images per class")
-    p.add_argument("--batch-size", type=int, default=None, help="images per batch (default: 32)")
-    p.add_argument("--mistakes", type=int, default=10, help="how many of the worst mistakes to list (default: 10)")
+    p.add_argument("--batch-size", type=positive_int, default=None, help="images per batch (default: 32)")
+    p.add_argument("--mistakes", type=non_negative_int, default=10, help="how many of the worst mistakes to list (default: 10)")
     p.add_argument(
         "--tta",
         action="store_true",

@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 
 from model.cli.common import add_json_flag, print_json
+from model.core.errors import StudioError
+
+SUFFIX = {"onnx": "onnx", "torchscript": "pt"}
+
+
+def _export_bytes(bundle: str) -> int:
+    """An export holds the bundle's weights once: about the bundle's size (a missing bundle is reported later)."""
+    try:
+        return os.path.getsize(bundle) + 2**20
+    except OSError:
+        return 0
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -18,8 +31,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from model.core.output_folder import check_output_folder
     from model.export.formats import export_bundle
 
+    out = Path(args.out)
+    if out.is_dir():
+        raise StudioError(f"--out {out} is a folder; give the file name to write, e.g. {out / ('model.' + SUFFIX[args.format])}.")
+    check_output_folder(out.parent, _export_bytes(args.bundle))
     report = export_bundle(args.bundle, args.format, args.out)
     if args.json:
         print_json({"path": str(report.path), "format": report.format,

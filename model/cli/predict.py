@@ -6,22 +6,13 @@ import argparse
 import sys
 import time
 
+from model.cli.arg_types import positive_int
 from model.cli.common import DownloadReporter, ProgressBar, add_device_flag, add_json_flag, print_json
 from model.core.errors import StudioError
 from model.core.variants import VARIANT_NAMES
 
 # Below this many files a progress bar is more flicker than help.
 PROGRESS_MIN_FILES = 8
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -40,7 +31,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="ImageNet weights (default; downloaded once into torch's cache), random weights, or a .pth/.pt weights file",
     )
     parser.add_argument("--model", metavar="BUNDLE", default=None, help="a fine-tuned model bundle (.pt) made by training")
-    parser.add_argument("--top-k", type=_positive_int, default=5, help="how many labels per image (default: 5)")
+    parser.add_argument("--top-k", type=positive_int, default=5, help="how many labels per image (default: 5)")
     parser.add_argument(
         "--fast-decode",
         action="store_true",
@@ -90,11 +81,19 @@ def _as_json(pred) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    from model.core.faults import describe_os_error
     from model.imaging.images import iter_image_files
 
     if args.model and (args.weights or args.variant):
         args.usage_error("--model uses the bundle's own variant and weights; leave out --variant and --weights")
-    files = list(iter_image_files(args.paths))
+    unread: list[str] = []
+
+    def unreadable(folder, error: OSError) -> None:
+        # A folder we may not open is said, not skipped silently: its photos are missing from the results.
+        unread.append(f"{folder}: {describe_os_error(error)}, not read")
+        print(unread[-1], file=sys.stderr, flush=True)
+
+    files = list(iter_image_files(args.paths, on_unreadable=unreadable))
     if not files:
         raise StudioError(f"No image files found in {', '.join(args.paths)}.")
     predictor = _load_predictor(args)
@@ -114,7 +113,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         c = predictor.classifier
         print(
-            f"{len(files)} file(s), {errors} unreadable, in {time.perf_counter() - start:.1f} s "
+            f"{len(files)} file(s), {errors} unreadable"
+            + (f", {len(unread)} folder(s) not read" if unread else "")
+            + f", in {time.perf_counter() - start:.1f} s "
             f"({c.variant.title}, {c.source}, {predictor.device}).",
             file=sys.stderr,
         )

@@ -18,8 +18,9 @@ import signal
 import tempfile
 import sys
 
-from model.cli.common import ProgressBar, add_device_flag, add_json_flag, print_json
-from model.core.variants import VARIANT_NAMES
+from model.cli.arg_types import fraction, image_size, learning_rate, non_negative_int, positive_int, seed_value
+from model.cli.common import ProgressBar, add_device_flag, add_json_flag, print_json, silence_stdout
+from model.core.variants import VARIANT_NAMES, get_variant
 
 
 def add_parser(subparsers) -> None:
@@ -60,16 +61,16 @@ def add_training_flags(p: argparse.ArgumentParser) -> None:
         help="auto (default): head when the backbone is pretrained, full when random; "
         "head: train a new classifier on frozen features (fast); full: fine-tune everything",
     )
-    p.add_argument("--epochs", type=int, default=None, help="epochs (default: 10; with --resume, more extends the run)")
-    p.add_argument("--batch-size", type=int, default=None, help="batch size (default: what fits the device)")
-    p.add_argument("--lr", type=float, default=None, help="peak learning rate (default: 3e-3 head, 1e-3 full)")
-    p.add_argument("--image-size", type=int, default=None, help="training resolution (default: the variant's native one)")
+    p.add_argument("--epochs", type=positive_int, default=None, help="epochs (default: 10; with --resume, more extends the run)")
+    p.add_argument("--batch-size", type=positive_int, default=None, help="batch size (default: what fits the device)")
+    p.add_argument("--lr", type=learning_rate, default=None, help="peak learning rate (default: 3e-3 head, 1e-3 full)")
+    p.add_argument("--image-size", type=image_size, default=None, help="training resolution (default: the variant's native one)")
     val = p.add_mutually_exclusive_group()
     val.add_argument("--val-dir", default=None, metavar="DIR", help="separate validation folder with the same classes")
-    val.add_argument("--val-split", type=float, default=0.2, help="fraction held out for validation (default: 0.2)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    p.add_argument("--patience", type=int, default=None, help="stop after N epochs without a better val accuracy")
-    p.add_argument("--warmup-epochs", type=int, default=None, help="full mode: first train N epochs with the backbone frozen")
+    val.add_argument("--val-split", type=fraction, default=0.2, help="fraction held out for validation (default: 0.2)")
+    p.add_argument("--seed", type=seed_value, default=0, help="random seed (default: 0)")
+    p.add_argument("--patience", type=positive_int, default=None, help="stop after N epochs without a better val accuracy")
+    p.add_argument("--warmup-epochs", type=non_negative_int, default=None, help="full mode: first train N epochs with the backbone frozen")
     p.add_argument(
         "--augment",
         default=DEFAULT_PRESET,
@@ -99,7 +100,7 @@ def add_training_flags(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-calibrate", dest="calibrate", action="store_false", help="do not fit a temperature to calibrate the confidence")
     p.add_argument("--dropout", type=float, default=None, help="dropout before the classifier while training (default: the variant's, 0.2 for B0)")
-    p.add_argument("--workers", type=int, default=None, help="image-loading worker processes (default: by device)")
+    p.add_argument("--workers", type=non_negative_int, default=None, help="image-loading worker processes (default: by device)")
 
 
 def config_from_args(args: argparse.Namespace):
@@ -207,7 +208,14 @@ class TextReport:
         )
 
 
+def checkpoint_bytes(variant: str, mode: str) -> int:
+    """About how large last.pt gets: the weights, plus AdamW's two moments of each in full mode."""
+    weights = 4 * get_variant(variant).params
+    return weights * (3 if mode == "full" else 1) + 2**20
+
+
 def run(args: argparse.Namespace) -> int:
+    from model.core.output_folder import check_output_folder
     from model.training.distributed import is_main_process, launched_by_torchrun
     from model.core.train_control import TrainControl
     from model.training.engine import train
@@ -217,6 +225,7 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     control = TrainControl()
     distributed, main_process = launched_by_torchrun(), is_main_process()
+    check_output_folder(args.out, checkpoint_bytes(args.variant, args.mode))  # before a minute of decoding, not after
 
     def on_interrupt(signum, frame):
         if control.stopped:
@@ -230,12 +239,17 @@ def run(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGINT, on_interrupt)
     report = TextReport()
     finished = None
+    printing = main_process
     try:
         for ev in train(config, control):
-            if main_process and args.json:
-                print_json(event_to_dict(ev))
-            elif main_process:
-                report.show(ev)
+            if printing:
+                try:
+                    print_json(event_to_dict(ev)) if args.json else report.show(ev)
+                except BrokenPipeError:
+                    # The reader went away (`| head -3`): the run is worth more than its log,
+                    # so keep training and saving, silently.
+                    silence_stdout()
+                    printing = False
             if isinstance(ev, Finished):
                 finished = ev
     finally:

@@ -138,6 +138,14 @@ class Variant:
         return (ALPHA * BETA**2 * GAMMA**2) ** self.phi
 
 
+# Input sizes the app accepts anywhere (flags, bundles): above 2048 px one batch needs
+# gigabytes (100000 px grew to 21 GB and was OOM-killed), below 16 the stem has nothing to see.
+MIN_IMAGE_SIZE = 16
+MAX_IMAGE_SIZE = 2048
+# Interpolations every resize path (torchvision, Pillow, the vector kernel's fallback) knows.
+INTERPOLATIONS = frozenset({"bilinear", "bicubic", "nearest", "nearest-exact"})
+
+
 @dataclass(frozen=True)
 class Preprocessing:
     """Eval preprocessing: resize the short side, centre-crop, normalise."""
@@ -166,6 +174,22 @@ class Preprocessing:
             mean=tuple(float(x) for x in d["mean"]),
             std=tuple(float(x) for x in d["std"]),
         )
+
+    def problem(self) -> str | None:
+        """What makes this recipe unusable (a file can say anything), or None when it is sound."""
+        if not MIN_IMAGE_SIZE <= self.crop_size <= MAX_IMAGE_SIZE:
+            return f"crop size {self.crop_size} is outside {MIN_IMAGE_SIZE}-{MAX_IMAGE_SIZE} pixels"
+        if not self.crop_size <= self.resize_size <= 4 * self.crop_size:
+            return f"resize size {self.resize_size} is not between the crop size {self.crop_size} and 4 times it"
+        if self.interpolation not in INTERPOLATIONS:
+            return f"interpolation {self.interpolation!r} is not one of {', '.join(sorted(INTERPOLATIONS))}"
+        if len(self.mean) != 3 or len(self.std) != 3:
+            return "mean and std need 3 values each (red, green, blue)"
+        if not all(math.isfinite(m) and abs(m) <= 10 for m in self.mean):
+            return f"mean {list(self.mean)} is not finite and small"
+        if not all(math.isfinite(s) and 1e-3 <= s <= 10 for s in self.std):
+            return f"std {list(self.std)} must be finite and between 0.001 and 10 (0 divides by zero)"
+        return None
 
     def at_size(self, crop_size: int) -> "Preprocessing":
         """The same recipe scaled to another crop size (keeps the resize/crop ratio)."""

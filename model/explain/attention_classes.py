@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from model.core.atomic import atomic_write
 from model.core.errors import DatasetError, ImageError
 from model.core.events import Progress
 from model.explain.se_recorder import BlockInfo, SERecorder
@@ -104,8 +105,7 @@ class ClassComparison:
         }
         for block, means in zip(self.blocks, self.class_means):
             arrays[f"mean_{block.file_stem}"] = means
-        np.savez(path, **arrays)
-        return path
+        return atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
 def _class_folders(root: Path) -> list[tuple[str, list[Path]]]:

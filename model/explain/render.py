@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from model.core.atomic import atomic_write
+
 # Entries 0, 5, 10, …, 255 of matplotlib's 256-entry tables, as RRGGBB hex.
 _CONTROL_POINTS = {
     "viridis": (
@@ -169,8 +171,6 @@ def to_pil(rgb: np.ndarray) -> Image.Image:
 
 
 def save_png(rgb: np.ndarray | Image.Image, path: str | os.PathLike) -> Path:
-    """Write an RGB image as PNG (creating the folder)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    (rgb if isinstance(rgb, Image.Image) else to_pil(rgb)).save(path, format="PNG")
-    return path
+    """Write an RGB image as PNG (creating the folder), atomically: a full disk names the file."""
+    image = rgb if isinstance(rgb, Image.Image) else to_pil(rgb)
+    return atomic_write(path, lambda f: image.save(f, format="PNG"))

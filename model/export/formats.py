@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from model.core.atomic import temp_file_next_to
 from model.core.errors import StudioError
+from model.core.faults import WriteError, is_write_failure
+from model.core.json_text import json_text
 from model.core.variants import Preprocessing
 
 EXPORT_FORMATS = ("onnx", "torchscript")
@@ -65,7 +67,7 @@ def export_metadata(variant: str, class_names: list[str], prep: Preprocessing, t
         "output": "logits divided by temperature: softmax gives calibrated probabilities",
         "producer": "EfficientNet Studio",
         "variant": variant,
-        "class_names": json.dumps(list(class_names), ensure_ascii=False),
+        "class_names": json_text(list(class_names)),  # valid UTF-8 even for undecodable folder names
         "input_size": str(prep.crop_size),
         "resize_size": str(prep.resize_size),
         "interpolation": prep.interpolation,
@@ -76,9 +78,9 @@ def export_metadata(variant: str, class_names: list[str], prep: Preprocessing, t
 
 
 def _temp_next_to(path: Path) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = temp_file_next_to(path)  # umask permissions, like any file the user saves
     os.close(fd)
-    return Path(tmp)
+    return tmp
 
 
 def write_onnx(model: nn.Module, path: str | os.PathLike, image_size: int, metadata: dict[str, str]) -> Path:
@@ -113,6 +115,8 @@ def write_onnx(model: nn.Module, path: str | os.PathLike, image_size: int, metad
         tmp.unlink(missing_ok=True)
         if isinstance(e, StudioError):
             raise
+        if is_write_failure(e):
+            raise WriteError(path, e) from None
         raise ExportError(f"ONNX export failed: {e}") from e
     return path
 
@@ -139,6 +143,8 @@ def write_torchscript(model: nn.Module, path: str | os.PathLike, image_size: int
         os.replace(tmp, path)
     except Exception as e:
         tmp.unlink(missing_ok=True)
+        if is_write_failure(e):
+            raise WriteError(path, e) from None
         raise ExportError(f"TorchScript export failed: {e}") from e
     return path
 

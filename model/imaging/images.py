@@ -9,10 +9,10 @@ reason a user understands.
 
 from __future__ import annotations
 
+import math
 import os
-import warnings
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
@@ -22,8 +22,18 @@ from model.core.errors import ImageError
 IMAGE_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 )
-# Pillow's own default bomb threshold (~89 MP); above it we refuse with a clear reason.
-MAX_PIXELS = 89_478_485
+# Real cameras reach 200 MP (phones sell with 108 and 200 MP sensors); beyond that a
+# file is a decompression bomb more often than a photo.
+MAX_PIXELS = 200_000_000
+# Above this many pixels an image is decoded at a reduced scale: no caller needs
+# more (everything is resized to at most 2048 px), and a full 200 MP decode takes 600 MB.
+REDUCE_ABOVE_PIXELS = 48_000_000
+# load_image checks every header against MAX_PIXELS itself, before any pixel is
+# decoded, and names the size and the limit; Pillow's own check would refuse
+# first, inside Image.open, where the size is not known to the message.
+Image.MAX_IMAGE_PIXELS = None
+# Modes Image.reduce does not take: converted to RGB first (1 byte per channel, so bounded).
+_NO_REDUCE_MODES = frozenset({"1", "P", "I;16", "I;16B", "I;16L", "I;16N"})
 
 
 def is_image_file(path: str | os.PathLike) -> bool:
@@ -32,30 +42,40 @@ def is_image_file(path: str | os.PathLike) -> bool:
     return not p.name.startswith(".") and p.suffix.lower() in IMAGE_EXTENSIONS
 
 
-def iter_image_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
+# Told about a folder that could not be listed (permission denied, I/O error), with the error.
+UnreadableCallback = Callable[[Path, OSError], None]
+
+
+def iter_image_files(
+    paths: Iterable[str | os.PathLike], on_unreadable: UnreadableCallback | None = None
+) -> Iterator[Path]:
     """Yield image files from files and folders (recursively, sorted, hidden skipped).
 
     Files named explicitly are yielded even without an image extension, so the
     decoder can explain why they are not images. Symlink loops are cut by
-    remembering the real path of every folder visited.
+    remembering the real path of every folder visited. A folder that cannot be
+    listed is passed to ``on_unreadable`` (when given) and skipped.
     """
     seen_dirs: set[str] = set()
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            yield from _walk(p, seen_dirs)
+            yield from _walk(p, seen_dirs, on_unreadable)
         else:
             yield p
 
 
-def _walk(folder: Path, seen_dirs: set[str]) -> Iterator[Path]:
+def _walk(folder: Path, seen_dirs: set[str], on_unreadable: UnreadableCallback | None) -> Iterator[Path]:
     real = os.path.realpath(folder)
     if real in seen_dirs:
         return
     seen_dirs.add(real)
     try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as e:
+        if on_unreadable is not None:
+            on_unreadable(folder, e)
         return
     for entry in entries:
         if entry.name.startswith("."):
@@ -63,15 +83,26 @@ def _walk(folder: Path, seen_dirs: set[str]) -> Iterator[Path]:
         path = Path(entry.path)
         try:
             if entry.is_dir():
-                yield from _walk(path, seen_dirs)
+                yield from _walk(path, seen_dirs, on_unreadable)
             elif entry.is_file() and is_image_file(path):
                 yield path
         except OSError:
             continue
 
 
-def _describe_size_error(path, width: int, height: int) -> ImageError:
-    return ImageError(path, f"image too large: {width}×{height} pixels (the limit is {MAX_PIXELS // 1_000_000} megapixels)")
+def _megapixels(pixels: int) -> str:
+    mp = pixels / 1e6
+    return f"{mp:.0f}" if mp >= 10 else f"{mp:.2g}"
+
+
+def _describe_size_error(path, width: int, height: int, max_pixels: int) -> ImageError:
+    return ImageError(
+        path, f"image is {width}×{height} = {_megapixels(width * height)} MP; the limit is {_megapixels(max_pixels)} MP"
+    )
+
+
+def _reduced(size: tuple[int, int], factor: float) -> tuple[int, int]:
+    return max(1, math.ceil(size[0] * factor)), max(1, math.ceil(size[1] * factor))
 
 
 def load_image(
@@ -85,6 +116,11 @@ def load_image(
     ``draft_size`` lets JPEGs decode at a reduced scale (DCT scaling) when the
     caller will shrink the image to about that size anyway: much faster for
     photos, and the result is never smaller than ``draft_size``.
+
+    Images above ``max_pixels`` are refused by their header alone. Images above
+    ``REDUCE_ABOVE_PIXELS`` come back at a reduced scale of about that many
+    pixels: JPEGs are decoded that way (memory stays bounded), other formats are
+    reduced right after decoding.
     """
     p = Path(path)
     try:
@@ -98,25 +134,28 @@ def load_image(
     if size == 0:
         raise ImageError(p, "file is empty")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(p) as im:
-                width, height = im.size
-                if width * height > max_pixels:
-                    raise _describe_size_error(p, width, height)
-                if draft_size is not None and im.format == "JPEG":
-                    im.draft("RGB", draft_size)
-                im.seek(0)  # first frame of animated GIF/WebP/TIFF
-                im.load()
-                # exif_transpose copies the image even when it is already upright
-                # (1.8 ms for a 1024×768 photo, as much as decoding it at reduced scale).
-                if im.getexif().get(ExifTags.Base.Orientation, 1) != 1:
-                    im = ImageOps.exif_transpose(im)
-                return _to_rgb(im)
+        with Image.open(p) as im:
+            width, height = im.size
+            if width * height > max_pixels:
+                raise _describe_size_error(p, width, height, max_pixels)
+            shrink = min(1.0, math.sqrt(REDUCE_ABOVE_PIXELS / (width * height)))
+            if im.format == "JPEG" and (draft_size is not None or shrink < 1.0):
+                wanted = _reduced(im.size, shrink)
+                if draft_size is not None:
+                    wanted = min(wanted[0], draft_size[0]), min(wanted[1], draft_size[1])
+                im.draft("RGB", wanted)
+            im.seek(0)  # first frame of animated GIF/WebP/TIFF
+            im.load()
+            # exif_transpose copies the image even when it is already upright
+            # (1.8 ms for a 1024×768 photo, as much as decoding it at reduced scale).
+            if im.getexif().get(ExifTags.Base.Orientation, 1) != 1:
+                im = ImageOps.exif_transpose(im)
+            factor = math.ceil(math.sqrt(im.size[0] * im.size[1] / REDUCE_ABOVE_PIXELS))
+            if factor > 1:  # not a JPEG (or one draft could not shrink enough): reduce now
+                im = im.reduce(factor) if im.mode not in _NO_REDUCE_MODES else _to_rgb(im).reduce(factor)
+            return _to_rgb(im)
     except ImageError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(p, "image too large to decode safely") from None
     except UnidentifiedImageError:
         raise ImageError(p, "not an image (or a format we cannot read)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:

@@ -6,7 +6,8 @@ uses it there. The exported graph is cached on disk, keyed by a hash of the
 weights, the input size and the versions that shaped the graph, so a new
 fine-tune, another variant or an upgrade never reuses a stale file. Torch stays
 the runtime for CUDA/MPS, for attention and for training, and the fallback when
-ONNX Runtime is missing or the export fails.
+ONNX Runtime is missing or the export fails. A cached graph that does not load
+(cut short) is exported again, and the cache is bounded (``graph_cache``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from model.inference import graph_cache
 from model.nets.device import cpu_cores, speed_policy
 
 log = logging.getLogger(__name__)
@@ -134,7 +136,16 @@ class OnnxRunner:
 
     def __init__(self, model: nn.Module, image_size: int, threads: int | None = None, cache: Path | None = None) -> None:
         self.path = self.ensure_graph(model, image_size, cache)
-        self.session = self._session(threads or cpu_cores())
+        try:
+            self.session = self._session(threads or cpu_cores())
+        except Exception as e:
+            # A graph cut short (a full disk, a killed process, a bad copy) would otherwise
+            # fail here on every later run, sending them all to torch: export it again, once.
+            log.warning("cached ONNX graph %s does not load (%s); exporting it again", self.path, e)
+            with self._export_lock:
+                self.path.unlink(missing_ok=True)
+            self.path = self.ensure_graph(model, image_size, cache)
+            self.session = self._session(threads or cpu_cores())
         self.input_name = self.session.get_inputs()[0].name
         self._lane_session = None  # single-threaded, made on first use (it holds its own copy of the weights)
         self._lane_lock = threading.Lock()
@@ -171,9 +182,12 @@ class OnnxRunner:
 
         path = cls.graph_path(model, image_size, cache)
         with cls._export_lock:
-            if not path.is_file():
+            if path.is_file():
+                graph_cache.touch(path)
+            else:
                 log.info("exporting ONNX graph to %s", path)
                 write_onnx(model, path, image_size, {"producer": "EfficientNet Studio cache"})
+                graph_cache.prune(path.parent, keep=path)
         return path
 
     def __call__(self, batch: torch.Tensor) -> np.ndarray:

@@ -17,8 +17,9 @@ from typing import Any
 import torch
 
 from model.core.atomic import atomic_write
+from model.nets.archive_check import check_archive, max_archive_bytes
 from model.core.errors import BundleError
-from model.core.variants import Preprocessing, get_variant
+from model.core.variants import MAX_IMAGE_SIZE, MIN_IMAGE_SIZE, Preprocessing, get_variant
 
 BUNDLE_FORMAT = "efficientnet-studio-bundle"
 BUNDLE_VERSION = 1
@@ -97,15 +98,18 @@ def save_bundle(bundle: Bundle, path: str | os.PathLike) -> Path:
     return atomic_torch_save(bundle_to_dict(bundle), path)
 
 
-def read_torch_file(path: str | os.PathLike, what: str = "file") -> Any:
+def read_torch_file(path: str | os.PathLike, what: str = "file", variant: str | None = None) -> Any:
     """``torch.load(weights_only=True)`` with every failure as one clear ``BundleError``.
 
     A pickle that would run code is refused by the restricted unpickler before
-    anything runs; we say so instead of showing pickle's internals.
+    anything runs; we say so instead of showing pickle's internals. A zip bomb
+    is refused before torch allocates anything (``model.nets.archive_check``),
+    with the bound of ``variant`` when the caller knows it.
     """
     p = Path(path)
     if not p.is_file():
         raise BundleError(f"{p}: no such {what}.")
+    check_archive(p, max_archive_bytes(variant))
     try:
         return torch.load(p, map_location="cpu", weights_only=True)
     except Exception as e:  # UnpicklingError, RuntimeError (zip), EOFError, …
@@ -132,15 +136,25 @@ def bundle_from_dict(obj: Any, source: str = "bundle") -> Bundle:
             raise ValueError("state_dict is not a dict of tensors")
         if len(class_names) < 1:
             raise ValueError("no class names")
-        temperature = float(obj.get("temperature", 1.0))
+        image_size, preprocessing = int(obj["image_size"]), Preprocessing.from_dict(obj["preprocessing"])
+        temperature = float(obj.get("temperature", 1.0))  # bundles from before calibration have none
         if not 0 < temperature < float("inf"):
             raise ValueError(f"temperature {temperature} is not a positive number")
+    except Exception as e:
+        raise BundleError(f"{source}: the bundle is incomplete or damaged ({_first_line(e)}).") from None
+    # A hostile or damaged recipe used to divide by zero, print "nan%" or allocate gigabytes.
+    problem = preprocessing.problem()
+    if problem is None and not MIN_IMAGE_SIZE <= image_size <= MAX_IMAGE_SIZE:
+        problem = f"image size {image_size} is outside {MIN_IMAGE_SIZE}-{MAX_IMAGE_SIZE} pixels"
+    if problem is not None:
+        raise BundleError(f"{source}: refused to load, the bundle's preprocessing is invalid ({problem}); retrain or re-save it.")
+    try:
         return Bundle(
             state_dict=state,
             variant=variant,
             class_names=class_names,
-            image_size=int(obj["image_size"]),
-            preprocessing=Preprocessing.from_dict(obj["preprocessing"]),
+            image_size=image_size,
+            preprocessing=preprocessing,
             config=dict(obj.get("config") or {}),
             history=list(obj.get("history") or []),
             versions=dict(obj.get("versions") or {}),

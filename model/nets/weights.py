@@ -230,7 +230,7 @@ def load_weights_file(path: str | os.PathLike, variant: str | Variant) -> Weight
     v = _variant(variant)
     p = Path(path)
     try:
-        obj = read_torch_file(p, "weights file")
+        obj = read_torch_file(p, "weights file", v.name)
     except StudioError as e:
         raise WeightsError(str(e)) from None
     wf = _unwrap(obj, p, v)

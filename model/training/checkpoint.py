@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -28,6 +27,8 @@ from model.nets.bundle import Bundle, atomic_torch_save, bundle_from_dict, bundl
 from model.core.atomic import atomic_write
 from model.core.errors import BundleError
 from model.core.events import EpochMetrics
+from model.core.json_text import json_text
+from model.training.checkpoint_check import checkpoint_problem
 
 CHECKPOINT_FORMAT = "efficientnet-studio-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -112,6 +113,8 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         raise BundleError(f"{path}: not an EfficientNet Studio training checkpoint.")
     if int(obj.get("format_version", 0)) > CHECKPOINT_VERSION:
         raise BundleError(f"{path}: written by a newer EfficientNet Studio; update the app to resume it.")
+    if (problem := checkpoint_problem(obj)) is not None:
+        raise BundleError(f"{path}: cannot resume from this checkpoint, {problem}; start a new run or restore the file.")
     try:
         return Checkpoint(
             bundle=bundle_from_dict(obj["bundle"], str(path)),
@@ -153,7 +156,7 @@ def history_events(history: list[dict[str, Any]]) -> tuple[EpochMetrics, ...]:
 
 
 def write_json(obj: Any, path: str | os.PathLike) -> Path:
-    return atomic_write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", path)
+    return atomic_write_text(json_text(obj, indent=2) + "\n", path)
 
 
 def split_to_dict(train: list[tuple[Path, int]], val: list[tuple[Path, int]], root: Path) -> dict[str, Any]:

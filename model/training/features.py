@@ -96,7 +96,7 @@ def cache_key(variant: str, weights: str, image_size: int, samples: Sequence[tup
             stamp = f"{st.st_size}:{st.st_mtime_ns}"
         except OSError:
             stamp = "missing"
-        h.update(f"|{p}:{y}:{stamp}".encode())
+        h.update(f"|{p}:{y}:{stamp}".encode("utf-8", "surrogateescape"))  # file names need not be UTF-8
     return h.hexdigest()[:16]
 
 

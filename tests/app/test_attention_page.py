@@ -15,7 +15,7 @@ from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QHelpEvent, QImage, QMouseEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 
-from app.widgets.attention_panel import describe_gate
+from app.pages.attention.attention_panel import describe_gate
 from model.explain.render import overlay
 from tests.app.attention_helpers import CLASSES, TIMEOUT, class_folder, make_predictor
 from tests.app.conftest import fake_active_model

@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import QMimeData, QUrl
 from PySide6.QtGui import QGuiApplication, QImage, QColor
 
-from app.widgets.results_model import ResultsModel, RowState
-from app.workers import ClassifyWorker
+from app.pages.classify.results_model import ResultsModel, RowState
+from app.pages.classify.workers import ClassifyWorker
 from tests.app.conftest import FakePredictor, Relay, fake_active_model
 
 
@@ -45,7 +45,7 @@ def test_a_batch_with_a_bad_file_shows_its_error_inline_and_classifies_the_rest(
 
 
 def test_the_summary_gives_wall_clock_time_per_file_handled():
-    from app.widgets.results_model import ResultRow, summary_text
+    from app.pages.classify.results_model import ResultRow, summary_text
 
     rows = [ResultRow("a", RowState.DONE), ResultRow("b", RowState.DONE), ResultRow("c", RowState.FAILED),
             ResultRow("d", RowState.WAITING)]
@@ -201,7 +201,7 @@ def test_rows_paint_in_every_state(qtbot, image_factory):
     from PySide6.QtGui import QPalette
     from PySide6.QtWidgets import QListView
 
-    from app.widgets.results_delegate import ResultDelegate
+    from app.pages.classify.results_delegate import ResultDelegate
     from tests.app.conftest import FakePrediction
 
     model = ResultsModel()

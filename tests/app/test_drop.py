@@ -7,7 +7,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from app.widgets.drop_zone import DropZone, local_paths
-from app.widgets.results_model import RowState
+from app.pages.classify.results_model import RowState
 
 
 def _mime(*paths) -> QMimeData:

@@ -10,9 +10,9 @@ import types
 import pytest
 
 from app.state import BackendInfo, VariantFacts
-from app.widgets.scaling_explainer import scaling_html
-from app.widgets.variant_table import VariantTableModel
-from app.workers import MeasureWorker
+from app.pages.models.scaling_explainer import scaling_html
+from app.pages.models.variant_table import VariantTableModel
+from app.pages.models.workers import MeasureWorker
 from model.inference.benchmark import Measurement
 from model.core.errors import DownloadCancelled
 from model.core.variants import VARIANTS

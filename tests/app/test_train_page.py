@@ -4,13 +4,15 @@ reopening runs, Use / Save as / Export, and closing the window during training."
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from app.state import BackendInfo, initial_facts
-from app.widgets.train_form import TrainChoices
+from app.pages.train.train_form import TrainChoices
 from model.core.events import (
     BatchSizeReduced,
     EpochMetrics,
@@ -21,6 +23,8 @@ from model.core.events import (
     StepMetrics,
     TrainingStarted,
 )
+from model.core.train_config import TrainConfig
+from model.core.train_control import TrainControl
 from tests.app.test_drop import _drag_enter, _drop, _mime
 from tests.conftest import make_image
 
@@ -148,6 +152,10 @@ def test_pause_then_stop_saves_a_checkpoint_and_resume_finishes_the_run(qtbot, p
         start(page)
         page.pause()  # before the first step: the engine holds at its first step boundary
         assert buttons(page) == {"start": False, "pause": False, "resume": True, "stop": True}
+        # The page made the run's config and control; its Pause reached the control at once.
+        trainer = page._trainer
+        assert isinstance(trainer.config, TrainConfig) and trainer.config.data_dir == str(tmp_path / "data")
+        assert isinstance(trainer.control, TrainControl) and trainer.control.paused
     assert paused.args[0].step == 0  # held before the first step
     assert page.curves.point_count("train_loss") == 0  # nothing trains while paused
     assert page.progress.label.text().startswith("Paused ")
@@ -168,7 +176,8 @@ def test_pause_then_stop_saves_a_checkpoint_and_resume_finishes_the_run(qtbot, p
     with qtbot.waitSignal(page.training_finished, timeout=120_000) as resumed:
         page.resume()  # idle with a stopped run shown: continue it from its checkpoint
         again = page._trainer
-        assert again is not None and again.config["resume"] and again.config["out_dir"] == str(run)
+        assert again is not None and again.config.resume and again.config.out_dir == str(run)
+        assert again.control is not trainer.control and not again.control.stopped  # a fresh control per run
     assert resumed.args[0].reason == "completed" and resumed.args[0].epochs_done == 2
     qtbot.waitUntil(lambda: page.is_settled() and page.record is not None, timeout=30_000)
     assert page.curves.point_count("train_loss") == 2 and not page.record.can_resume
@@ -236,7 +245,7 @@ def test_engine_events_reach_the_curves_throttled_and_the_notices(qtbot, page, t
 
 
 def test_progress_shows_speed_time_left_and_device(qtbot):
-    from app.widgets.train_progress import TrainProgress, format_duration
+    from app.pages.train.train_progress import TrainProgress, format_duration
 
     progress = TrainProgress()
     qtbot.addWidget(progress)
@@ -310,14 +319,17 @@ def test_use_save_as_and_export_the_model_of_a_run(qtbot, page, finished_run, tm
 
     copy = tmp_path / "saved" / "mine.pt"
     copy.parent.mkdir()
-    monkeypatch.setattr("app.pages.models.model_actions.QFileDialog.getSaveFileName", lambda *a, **k: (str(copy), ""))
+    monkeypatch.setattr("app.pages.train.model_actions.QFileDialog.getSaveFileName", lambda *a, **k: (str(copy), ""))
     page.runs.save_model()
     qtbot.waitUntil(lambda: page.is_settled() and copy.exists(), timeout=30_000)
     assert copy.read_bytes() == (run / "model.pt").read_bytes() and not list(copy.parent.glob(".*tmp"))
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o666 & ~umask  # the user's umask, not mkstemp's 0600
 
     onnx = tmp_path / "exported" / "model"
     onnx.parent.mkdir()
-    monkeypatch.setattr("app.pages.models.model_actions.QFileDialog.getSaveFileName", lambda *a, **k: (str(onnx), "ONNX model (*.onnx)"))
+    monkeypatch.setattr("app.pages.train.model_actions.QFileDialog.getSaveFileName", lambda *a, **k: (str(onnx), "ONNX model (*.onnx)"))
     page.runs.export_model()
     assert page.runs.job.isVisibleTo(page) and not page.export_button.isEnabled()  # one job at a time
     qtbot.waitUntil(page.is_settled, timeout=120_000)
@@ -353,13 +365,10 @@ def test_without_imagenet_weights_the_form_trains_from_random_and_says_so(qtbot,
 def test_choices_become_engine_settings_and_survive_a_restart(page):
     c = TrainChoices(variant="b2", mode="full", epochs=7, batch_size=0, lr=0.0, image_size=0, val_split=10,
                      weights="random", seed=3, patience=0, warmup_epochs=-1, val_dir="", device="cpu")
-    config = c.to_config()
-    assert config == dict(variant="b2", mode="full", epochs=7, weights="random", batch_size=None, lr=None,
-                          image_size=None, val_split=0.1, seed=3, patience=None, warmup_epochs=None, val_dir=None,
-                          device="cpu", augment="light", flip=False)
-    from model.training.engine import TrainConfig
-
-    TrainConfig(data_dir="d", out_dir="o", **config)  # every key is one the engine takes
+    config = c.to_config(data_dir="d")
+    assert config == TrainConfig(data_dir="d", out_dir="", variant="b2", mode="full", epochs=7, weights="random",
+                                 batch_size=None, lr=None, image_size=None, val_split=0.1, seed=3, patience=None,
+                                 warmup_epochs=None, val_dir=None, device="cpu")
     page.settings.train_form = c.to_dict()
     from app.settings import AppSettings
 
@@ -429,3 +438,17 @@ def test_screenshot_of_the_train_page_shows_a_finished_sample_run(tmp_path):
     assert len({image.pixel(x, y) for x in range(0, 1280, 16) for y in range(0, 800, 16)}) > 8
     assert not (tmp_path / "data").exists() or not list((tmp_path / "data").rglob("model.pt"))  # no runs left behind
     assert not list((tmp_path / "tmp").glob("efficientnet-studio-sample-*"))  # the sample data and run are gone
+
+
+def test_class_metrics_model_passes_the_model_tester_with_titled_columns(qtmodeltester):
+    from app.pages.train.class_metrics import COLUMNS, ClassMetricsModel
+
+    model = ClassMetricsModel()
+    qtmodeltester.check(model)
+    model.set_metrics({"cat": {"precision": 0.5, "recall": 1.0, "f1": 0.667, "support": 2},
+                       "dog": {"precision": 1.0, "recall": 0.5, "f1": 0.667, "support": 2}})
+    qtmodeltester.check(model)
+    assert model.rowCount() == 2 and model.columnCount() == len(COLUMNS) == 5
+    assert model.headerData(1, Qt.Orientation.Horizontal) == "Precision"
+    assert "harmonic mean" in model.headerData(3, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert model.headerData(9, Qt.Orientation.Horizontal) is None and model.rowCount(model.index(0, 0)) == 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from app.widgets.train_form import TrainChoices
+from app.pages.train.train_form import TrainChoices
 from model.core.events import LRFinderResult, LRFinderStep
 from tests.app.test_train_page import TINY, make_dataset, page, scan, user_data_in_tmp  # noqa: F401 (fixtures)
 

@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from app.pages.attention.workers import AnalysisNetworks, AnalysisWorker, ClassComparisonWorker
 from app.session import ModelSession
-from app.widgets.comparison_panel import ComparisonPanel
+from app.pages.attention.comparison_panel import ComparisonPanel
 from app.widgets.job_bar import JobBar
 from app.workers import WorkerPool
 

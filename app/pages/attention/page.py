@@ -18,13 +18,14 @@ from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMenu, QPushButton, QTabWidget, QVBoxLayout
 
 from app.pages.attention.workers import AnalysedImage, AnalysisNetworks
-from app.pages import Page, StudioContext
+from app.context import StudioContext
+from app.pages import Page
 from app.pages.attention.jobs import ClassComparisonJob, ImageAnalysisJob
 from app.pages.classify.page import IMAGE_FILTER
 from app.platform.resources import RESOURCES
 from app.state import ActiveModel
-from app.widgets.attention_panel import AttentionPanel
-from app.widgets.comparison_panel import ComparisonPanel
+from app.pages.attention.attention_panel import AttentionPanel
+from app.pages.attention.comparison_panel import ComparisonPanel
 from app.widgets.drop_zone import accepts, local_paths
 from app.widgets.job_bar import JobBar
 

@@ -1,8 +1,9 @@
 """Background work of the Attention page: analysing one image, comparing classes over a folder.
 
-They follow the pattern of ``app.workers`` (they subclass its ``Worker``) and
-live apart from it only because they belong to one page. Both run on the
-active classifier's network without disturbing classification:
+They follow the pattern of ``app.workers`` (``ClassComparisonWorker`` is its
+generic ``GeneratorWorker`` over ``class_comparison``) and live with the page
+because only it uses them. Both run on the active classifier's network without
+disturbing classification:
 
 * on the CPU they use the classifier's own module, which is safe because the
   ``SERecorder`` only records forward passes of the thread that attached it,
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal
 
-from app.workers import PROGRESS_INTERVAL_S, Worker
+from app.workers import GeneratorWorker, ProgressThrottle, Worker
 from model.core.events import Progress
 
 MAP_KINDS = ("se", "change")
@@ -86,14 +87,12 @@ class AnalysisWorker(Worker):
         except ImageError as e:
             raise StudioError(f"{Path(e.path).name} cannot be analysed: {e.reason}; choose another image.") from None
         views = [(kind, depth) for kind in MAP_KINDS for depth in range(result.num_blocks)]
-        last = 0.0
+        throttle = ProgressThrottle()
         for done, (kind, depth) in enumerate(views, start=1):
             if self.stop_requested:
                 return
             result.spatial_map(depth, kind=kind)  # cached on the result
-            now = time.monotonic()
-            if now - last >= PROGRESS_INTERVAL_S or done == len(views):
-                last = now
+            if throttle.ready(done, len(views)):
                 self.progressed.emit(Progress(done, len(views), "Making the maps"))
         result.gradcam_map()
         result.gate_map()
@@ -104,7 +103,7 @@ class AnalysisWorker(Worker):
             self.analysed.emit(AnalysedImage(self.path, result, self.model_summary, time.perf_counter() - start))
 
 
-class ClassComparisonWorker(Worker):
+class ClassComparisonWorker(GeneratorWorker):
     """Runs ``class_comparison`` over a folder of class sub-folders, with progress and cancel."""
 
     compared = Signal(object)  # model.explain.attention.ClassComparison
@@ -116,16 +115,14 @@ class ClassComparisonWorker(Worker):
         self.folder = str(folder)
         self.batch_size = batch_size
 
-    def work(self) -> None:
+    def events(self):
         from model.explain.attention import class_comparison
 
         classifier = self.networks.classifier_for(self.predictor)
-        last = 0.0
-        for event in class_comparison(classifier, self.folder, batch_size=self.batch_size, cancel=self._stop):
-            if isinstance(event, Progress):
-                now = time.monotonic()
-                if now - last >= PROGRESS_INTERVAL_S or event.done in (0, event.total):
-                    last = now
-                    self.progressed.emit(event)
-            elif not self.stop_requested:  # a cancel that came during the last batch still counts
-                self.compared.emit(event)
+        return class_comparison(classifier, self.folder, batch_size=self.batch_size, cancel=self._stop)
+
+    def routes(self) -> dict[type, object]:
+        from model.explain.attention import ClassComparison
+
+        # A cancel that came during the last batch still counts: the generic worker drops the result.
+        return {ClassComparison: self.compared}

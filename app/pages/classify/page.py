@@ -24,15 +24,17 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.pages import Page, StudioContext, add_action
+from app.context import StudioContext
+from app.pages import Page, add_action
 from app.state import ActiveModel
 from app.widgets.drop_zone import DropZone, accepts, local_paths, save_pasted_image
 from app.widgets.job_bar import JobBar
-from app.widgets.model_banner import ModelBanner
-from app.widgets.results_delegate import ResultDelegate
+from app.pages.classify.model_banner import ModelBanner
+from app.pages.classify.results_delegate import ResultDelegate
 from app.pages.models.weights_actions import WeightsActions
-from app.widgets.results_model import ResultsModel, RowState, summary_text, write_csv
-from app.workers import ClassifyWorker, ThumbnailWorker
+from app.pages.classify.results_model import ResultsModel, RowState, summary_text, write_csv
+from app.pages.classify.workers import ClassifyWorker
+from app.workers.thumbnails import ThumbnailWorker
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"
 FLUSH_INTERVAL_MS = 100
@@ -396,6 +398,3 @@ class ClassifyPage(Page):
 
     def is_settled(self) -> bool:
         return self._worker is None and not self._queue and not self._thumbnailers
-
-    def shutdown(self) -> None:
-        self._queue.clear()

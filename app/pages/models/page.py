@@ -21,14 +21,15 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.pages import Page, StudioContext, add_action
+from app.context import StudioContext
+from app.pages import Page, add_action
 from app.state import ActiveModel, BackendInfo
 from app.pages.models.weights_actions import WeightsActions
 from app.widgets.job_bar import JobBar
-from app.widgets.scaling_chart import ScalingChart
-from app.widgets.scaling_explainer import ScalingExplainer
-from app.widgets.variant_table import VariantTableModel
-from app.workers import MeasureWorker
+from app.pages.models.scaling_chart import ScalingChart
+from app.pages.models.scaling_explainer import ScalingExplainer
+from app.pages.models.variant_table import VariantTableModel
+from app.pages.models.workers import MeasureWorker
 from model.core.variants import VARIANT_NAMES
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from app.pages import StudioContext
+from app.context import StudioContext
+from app.pages.models.workers import DownloadWorker, ImportWeightsWorker
 from app.widgets.job_bar import JobBar
 
 WEIGHTS_FILTER = "PyTorch weights (*.pth *.pt);;All files (*)"
@@ -32,7 +33,8 @@ class WeightsActions(QObject):
         """Download ``variant``'s weights; False when another job is still running here."""
         if self.job.busy:
             return False
-        worker = self.context.session.prepare_download(variant)
+        worker = DownloadWorker(variant)
+        worker.downloaded.connect(self.context.session.weights_arrived)
         worker.failed.connect(self.failed)
         self.job.track(worker, f"Downloading EfficientNet-{variant.upper()} weights", units="bytes")
         self.context.pool.start(worker)  # after every connection, so no early signal is lost
@@ -52,7 +54,8 @@ class WeightsActions(QObject):
         if not path:
             return False
         settings.set_last_folder("weights", str(Path(path).parent))
-        worker = self.context.session.prepare_import(path, variant)
+        worker = ImportWeightsWorker(path, variant)
+        worker.imported.connect(self.context.session.weights_arrived)
         worker.failed.connect(self.failed)
         self.job.track(worker, f"Checking and importing {Path(path).name}")
         self.context.pool.start(worker)

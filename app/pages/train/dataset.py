@@ -5,9 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app.pages import StudioContext
+from app.context import StudioContext
 from app.pages.train.workers import ScanWorker
-from app.widgets.dataset_summary import DatasetSummary
+from app.pages.train.dataset_summary import DatasetSummary
 
 FOLDER_LABEL_WIDTH = 230  # pixels for the folder path before it is elided in the middle
 

@@ -2,9 +2,10 @@
 
 A dataset folder (chosen or dropped) is scanned in a worker and summarised
 (``DatasetPanel``). Start runs ``model.engine.train`` in a TrainWorker with the
-form's choices, in a new folder under the runs folder; its events feed the
-curves (redrawn at most ten times a second), the progress row and the notices.
-Pause, Resume and Stop reach the engine through its TrainControl. When a run
+form's choices (a ``TrainConfig``), in a new folder under the runs folder; its
+events feed the curves (redrawn at most ten times a second), the progress row
+and the notices. The page makes the run's ``TrainControl`` (torch-free, from
+``model.core``); Pause, Resume and Stop reach the engine through it. When a run
 ends its folder is read back, exactly as an earlier run is reopened, and the
 ``RunBrowser`` below the curves shows its results and offers its model.
 """
@@ -19,20 +20,23 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QMenu, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
-from app.pages import Page, StudioContext, add_action
+from app.context import StudioContext
+from app.pages import Page, add_action
 from app.pages.train.dataset import DatasetPanel
 from app.pages.train.lr_finder import LRFinderDialog
 from app.pages.train.quality_workers import STRIP_SAMPLES, AugmentSamplesWorker
-from app.widgets.augment_strip import AugmentStrip
+from app.pages.train.augment_strip import AugmentStrip
 from app.pages.train.runs import RunBrowser
 from app.state import BackendInfo
 from app.pages.train.workers import TrainWorker
 from app.widgets.drop_zone import local_paths
-from app.widgets.train_controls import RunState, TrainControls
-from app.widgets.train_curves import TrainCurves
-from app.widgets.train_form import TrainChoices, TrainForm
-from app.widgets.train_progress import TrainProgress
+from app.pages.train.train_controls import RunState, TrainControls
+from app.pages.train.train_curves import TrainCurves
+from app.pages.train.train_form import TrainChoices, TrainForm
+from app.pages.train.train_progress import TrainProgress
 from model.core.states import CheckpointKind
+from model.core.train_config import TrainConfig
+from model.core.train_control import TrainControl
 
 LEFT_WIDTH = 390
 MAX_NOTICES = 4  # the latest few lines; older ones were read already
@@ -283,9 +287,8 @@ class TrainPage(Page):
         choices = self.form.choices()
         if self.remember:
             self.settings.train_form = choices.to_dict()
-        config = choices.to_config()
-        config["data_dir"] = str(self.scan.root)
-        self._begin(TrainWorker(config, runs_root=self.runs_root))
+        config = choices.to_config(data_dir=str(self.scan.root))
+        self._begin(TrainWorker(config, TrainControl(), runs_root=self.runs_root))
 
     @Slot()
     def pause(self) -> None:
@@ -303,9 +306,9 @@ class TrainPage(Page):
             self._set_state(RunState.RUNNING)
         elif self._trainer is None and self.record is not None and self.record.can_resume:
             record = self.record
-            config = dict(data_dir=record.config["data_dir"], out_dir=str(record.path), resume=True,
-                          device=self.form.choices().device)
-            self._begin(TrainWorker(config))
+            config = TrainConfig(data_dir=record.config["data_dir"], out_dir=str(record.path), resume=True,
+                                 device=self.form.choices().device)
+            self._begin(TrainWorker(config, TrainControl()))
 
     @Slot()
     def stop(self) -> None:
@@ -496,7 +499,7 @@ class TrainPage(Page):
     # --- screenshots and benchmarks ----------------------------------------------------------------
     def prepare_screenshot(self) -> None:
         """Train a tiny sample run (generated shapes, random weights, 64 px) so the page shows real results."""
-        from app.sample_data import make_sample_dataset
+        from app.pages.train.sample_data import make_sample_dataset
 
         self._sample = tempfile.TemporaryDirectory(prefix="efficientnet-studio-sample-")
         root = Path(self._sample.name)

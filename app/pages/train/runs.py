@@ -15,13 +15,13 @@ from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QImage
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
-from app.pages.models.model_actions import ModelActions
-from app.pages import StudioContext
+from app.pages.train.model_actions import ModelActions
+from app.context import StudioContext
 from app.pages.train.workers import RunListWorker, RunReader
 from app.widgets.job_bar import JobBar
-from app.widgets.runs_list import RunsList
-from app.widgets.train_results import TrainResults
-from app.workers import ThumbnailWorker
+from app.pages.train.runs_list import RunsList
+from app.pages.train.train_results import TrainResults
+from app.workers.thumbnails import ThumbnailWorker
 
 THUMBNAIL_SIZE = 64
 

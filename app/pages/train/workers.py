@@ -1,28 +1,35 @@
 """Background work of the Train page: scanning a dataset, training, reading runs, saving, exporting.
 
-Every class here is an ``app.workers.Worker``: it runs on its own QThread from the
-pool, emits one signal per kind of result (past tense), reports errors as one
-sentence through ``failed`` and checks its stop flag between steps. The backend
+Every class here is an ``app.workers.Worker`` (``TrainWorker`` the generic
+``GeneratorWorker``): it runs on its own QThread from the pool, emits one signal
+per kind of result (past tense), reports errors as one sentence through
+``failed`` and checks its stop flag between steps. The backend
 (and so torch) is imported inside ``work()``, in the worker thread.
 
-``TrainWorker`` iterates ``model.engine.train``. Pause, resume and stop reach the
-engine through its ``TrainControl`` (thread-safe events), never through queued
+``TrainWorker`` iterates ``model.engine.train`` with the ``TrainConfig`` and the
+``TrainControl`` the page made (both torch-free). Pause, resume and stop reach
+the engine through that control (thread-safe events), never through queued
 signals, which could not arrive while the worker is busy training.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
-import threading
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Signal
 
-from app.workers import Worker
+from app.workers import GeneratorWorker, Worker
+from model.core.atomic import temp_file_next_to
 from model.core.errors import StudioError
+from model.core import events as ev
 from model.core.events import Progress
+from model.core.train_config import TrainConfig
+from model.core.train_control import TrainControl
 
+# The engine's preparation phases, shown in the progress row as plain progress.
+PHASES = {ev.PreparingImages: "Preparing images", ev.FeatureCaching: "Computing backbone features"}
 COPY_CHUNK = 4 << 20  # bytes per read when copying a bundle; the stop flag is checked between chunks
 
 
@@ -44,7 +51,7 @@ class ScanWorker(Worker):
             self.scanned.emit(scan)
 
 
-class TrainWorker(Worker):
+class TrainWorker(GeneratorWorker):
     """Runs one training (or resumed) run, one signal per kind of engine event."""
 
     run_started = Signal(object)  # TrainingStarted
@@ -54,48 +61,20 @@ class TrainWorker(Worker):
     epoch_finished = Signal(object)  # EpochMetrics
     batch_size_reduced = Signal(object)  # BatchSizeReduced
     run_paused = Signal(object)  # Paused
-    run_resumed = Signal(object)  # Resumed
     checkpoint_saved = Signal(object)  # CheckpointSaved
     run_finished = Signal(object)  # Finished
 
-    def __init__(self, config: dict, runs_root: str | None = None) -> None:
-        """``config``: keyword arguments of ``model.engine.TrainConfig``. Without an ``out_dir`` the run
-        gets a new folder under ``runs_root`` (named by time, dataset and variant)."""
-        super().__init__("Resuming training" if config.get("resume") else "Training")
-        self.config = dict(config)
+    def __init__(self, config: TrainConfig, control: TrainControl, runs_root: str | None = None) -> None:
+        """``config``: the run's settings; an empty ``out_dir`` gets a new folder under ``runs_root`` (named
+        by time, dataset and variant). ``control``: made by the UI, which pauses and stops the run through
+        this worker's ``pause``/``resume``/``stop`` (they go straight to it, from any thread)."""
+        super().__init__("Resuming training" if config.resume else "Training", control=control)
+        self.config = config
         self.runs_root = runs_root
-        self.control = None  # model.training.engine.TrainControl, made in the worker thread
-        self._pause = threading.Event()
-
-    # --- control (any thread) -------------------------------------------------------------
-    def pause(self) -> None:
-        self._pause.set()
-        if self.control is not None:
-            self.control.pause()
-
-    def resume(self) -> None:
-        self._pause.clear()
-        if self.control is not None:
-            self.control.resume()
-
-    def stop(self) -> None:
-        super().stop()
-        if self.control is not None:
-            self.control.stop()  # also wakes a paused run, which then saves and finishes
 
     # --- the run ------------------------------------------------------------------------
-    def work(self) -> None:
-        from model.training.engine import TrainConfig, TrainControl, train
-        from model.core import events as ev
-
-        control = TrainControl()
-        self.control = control
-        # Requests made before the control existed (set() above, then read here: none is lost).
-        if self._pause.is_set():
-            control.pause()
-        if self.stop_requested:
-            control.stop()
-        signals = {
+    def routes(self) -> dict[type, object]:
+        return {
             ev.TrainingStarted: self.run_started,
             ev.Notice: self.notice_posted,
             ev.SkippedFile: self.file_skipped,
@@ -103,24 +82,28 @@ class TrainWorker(Worker):
             ev.EpochMetrics: self.epoch_finished,
             ev.BatchSizeReduced: self.batch_size_reduced,
             ev.Paused: self.run_paused,
-            ev.Resumed: self.run_resumed,
             ev.CheckpointSaved: self.checkpoint_saved,
             ev.Finished: self.run_finished,
         }
-        phases = {ev.PreparingImages: "Preparing images", ev.FeatureCaching: "Computing backbone features"}
-        config = dict(self.config)
-        if not config.get("out_dir"):
+
+    def events(self):
+        from model.training.engine import train
+
+        config = self.config
+        if not config.out_dir:
             from model.training.runs import new_run_dir
 
             if not self.runs_root:
                 raise StudioError("No runs folder is set, so the run has nowhere to be saved.")
-            config["out_dir"] = new_run_dir(self.runs_root, config["data_dir"], config.get("variant", "b0"))
-        for event in train(TrainConfig(**config), control):
-            kind = type(event)
-            if kind in phases:
-                self.progressed.emit(Progress(event.done, event.total, phases[kind]))
-            elif kind in signals:
-                signals[kind].emit(event)
+            config = replace(config, out_dir=new_run_dir(self.runs_root, config.data_dir, config.variant))
+        return train(config, self.control)
+
+    def deliver(self, event, routes: dict[type, object]) -> None:
+        phase = PHASES.get(type(event))
+        if phase is not None:
+            self.progressed.emit(Progress(event.done, event.total, phase))
+        else:
+            super().deliver(event, routes)
 
 
 class RunListWorker(Worker):
@@ -194,8 +177,7 @@ class CopyWorker(Worker):
         tmp: Path | None = None
         try:
             total = self.source.stat().st_size
-            fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=self.target.parent)
-            tmp = Path(name)
+            fd, tmp = temp_file_next_to(self.target)  # umask permissions, not mkstemp's 0600
             with os.fdopen(fd, "wb") as out, open(self.source, "rb") as src:
                 done = 0
                 while chunk := src.read(COPY_CHUNK):

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.widgets.image_pane import ImagePane
-from app.widgets.matrix_view import MatrixView
+from app.pages.attention.image_pane import ImagePane
+from app.pages.attention.matrix_view import MatrixView
 from model.explain.figures import attention_view_figure
 from model.explain.render import DEFAULT_COLORMAP, apply_colormap, colormap_lut, overlay
 

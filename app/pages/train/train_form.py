@@ -1,8 +1,8 @@
 """The Train page's settings: the choices most runs need, and an Advanced section for the rest.
 
 ``TrainChoices`` is what the form holds, in plain values ("0" means automatic
-where the engine has a good default); ``to_config`` turns it into the keyword
-arguments of ``model.engine.TrainConfig``. The form knows which ImageNet weights
+where the engine has a good default); ``to_config`` turns it into the engine's
+``TrainConfig`` (from the torch-free ``model.core``, so the UI thread builds it). The form knows which ImageNet weights
 are on disk: without them it trains from random weights and says so plainly.
 """
 
@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.widgets.collapsible import Collapsible
+from app.pages.train.collapsible import Collapsible
+from model.core.train_config import TrainConfig
 from model.core.variants import VARIANTS
 
 MODES = {
@@ -91,10 +92,10 @@ class TrainChoices:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def to_config(self) -> dict:
-        """Keyword arguments for ``model.engine.TrainConfig`` (add data_dir and out_dir)."""
-        return dict(
-            variant=self.variant, mode=self.mode, epochs=self.epochs, weights=self.weights,
+    def to_config(self, data_dir: str, out_dir: str = "") -> TrainConfig:
+        """The engine's settings for a run on ``data_dir``; without ``out_dir`` the TrainWorker makes a new run folder."""
+        return TrainConfig(
+            data_dir=data_dir, out_dir=out_dir, variant=self.variant, mode=self.mode, epochs=self.epochs, weights=self.weights,
             batch_size=self.batch_size or None, lr=self.lr or None, image_size=self.image_size or None,
             val_split=self.val_split / 100.0, seed=self.seed, patience=self.patience or None,
             warmup_epochs=None if self.warmup_epochs < 0 else self.warmup_epochs,

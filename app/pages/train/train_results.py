@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.widgets.class_metrics import ClassMetricsModel
-from app.widgets.confusion_matrix import ConfusionMatrixView
-from app.widgets.reliability_diagram import ReliabilityDiagram
-from app.widgets.mistakes_list import MistakesList
+from app.pages.train.class_metrics import ClassMetricsModel
+from app.pages.train.confusion_matrix import ConfusionMatrixView
+from app.pages.train.mistakes_list import MistakesList
+from app.pages.train.reliability_diagram import ReliabilityDiagram
 
 NO_RESULTS = "The confusion matrix and per-class scores appear here when a run has validated its model."
 

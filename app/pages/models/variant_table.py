@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
 
 from app.state import VariantFacts, initial_facts
+from app.widgets.column_table import ColumnTableModel
 
 COLUMNS = (
     ("Variant", "EfficientNet variant; the active classifier is in bold"),
@@ -23,8 +24,10 @@ PENDING = "…"
 NOT_MEASURED = "–"
 
 
-class VariantTableModel(QAbstractTableModel):
+class VariantTableModel(ColumnTableModel):
     """One row per variant; ``set_facts`` and ``set_measurement`` fill it in as results arrive."""
+
+    columns = COLUMNS
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -32,20 +35,8 @@ class VariantTableModel(QAbstractTableModel):
         self._measurements: dict[str, object] = {}  # variant -> model.inference.benchmark.Measurement
         self._active = ""
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._facts)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section][0]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return COLUMNS[section][1]
-        return None
+    def row_count(self) -> int:
+        return len(self._facts)
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or not 0 <= index.row() < len(self._facts):

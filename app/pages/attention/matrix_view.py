@@ -17,7 +17,7 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from app.widgets.image_pane import rgb_to_qimage
+from app.pages.attention.image_pane import rgb_to_qimage
 
 BAR_WIDTH = 12
 GAP = 6

@@ -15,9 +15,9 @@ from PySide6.QtCore import Slot
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app.widgets.divergence_chart import DivergenceChart
+from app.pages.attention.divergence_chart import DivergenceChart
 from app.widgets.job_bar import JobBar
-from app.widgets.matrix_view import MatrixView
+from app.pages.attention.matrix_view import MatrixView
 from model.explain.figures import class_comparison_figure, stretch
 from model.explain.render import DEFAULT_COLORMAP, apply_colormap, colormap_lut
 

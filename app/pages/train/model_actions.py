@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from app.pages import StudioContext
+from app.context import StudioContext
 from app.pages.train.workers import CopyWorker, ExportWorker
 from app.widgets.job_bar import JobBar
 

@@ -10,8 +10,8 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from app.widgets.results_model import PredictionRole, StateRole, ThumbnailRole, short_error
-from app.workers import THUMBNAIL_SIZE
+from app.pages.classify.results_model import PredictionRole, StateRole, ThumbnailRole, short_error
+from app.workers.thumbnails import THUMBNAIL_SIZE
 
 PAD = 8
 BAR_ROWS = 5
