@@ -26,7 +26,7 @@ def _toy_step():
         opt.zero_grad()
         loss.backward()
         opt.step()
-        return float(loss)
+        return float(loss.detach())
 
     return step
 

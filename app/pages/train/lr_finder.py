@@ -23,16 +23,16 @@ REDRAW_INTERVAL = 0.1  # seconds
 
 
 class LRFinderDialog(QDialog):
-    """Runs one sweep for ``config`` (TrainConfig keyword arguments) on ``pool``."""
+    """Runs one sweep for ``config`` (a ``TrainConfig``; its run folder is not used) on ``pool``."""
 
     rate_accepted = Signal(float)
     result_shown = Signal(object)  # model.core.events.LRFinderResult, once drawn
 
-    def __init__(self, pool, config: dict, parent: QWidget | None = None) -> None:
+    def __init__(self, pool, config, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Find a learning rate")
         self.pool = pool
-        self.config = dict(config)
+        self.config = config
         self.suggestion: float | None = None
         self.lrs: list[float] = []
         self.losses: list[float] = []

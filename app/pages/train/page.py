@@ -266,8 +266,7 @@ class TrainPage(Page):
         if self._trainer is not None:
             self._add_notice("warning", "A run is training: find a learning rate before starting or after it ends.")
             return
-        config = self.form.choices().to_config()
-        config["data_dir"] = str(self.scan.root)
+        config = self.form.choices().to_config(str(self.scan.root))
         self.lr_finder = LRFinderDialog(self.context.pool, config, self)
         self.lr_finder.rate_accepted.connect(self._on_rate_accepted)
         self.lr_finder.show()

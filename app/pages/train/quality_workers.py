@@ -9,6 +9,7 @@ the chosen preset (the strip above the settings). ``LRFindWorker`` iterates
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 
 from PySide6.QtCore import Signal
 
@@ -57,16 +58,17 @@ class LRFindWorker(Worker):
     result_ready = Signal(object)  # model.core.events.LRFinderResult
     notice_posted = Signal(object)  # model.core.events.Notice
 
-    def __init__(self, config: dict) -> None:
+    def __init__(self, config) -> None:
+        """``config``: a ``model.core.train_config.TrainConfig``; nothing is written to its run folder."""
         super().__init__("Finding a learning rate")
-        self.config = dict(config)
+        self.config = config
 
     def work(self) -> None:
         from model.core.events import LRFinderResult, LRFinderStep, Notice
-        from model.training.engine import TrainConfig, TrainControl, check_config
+        from model.training.engine import TrainControl, check_config
         from model.training.lr_find import lr_find
 
-        config = TrainConfig(**{"out_dir": tempfile.gettempdir(), **self.config})  # the sweep writes nothing
+        config = replace(self.config, out_dir=tempfile.gettempdir())  # the sweep writes nothing
         check_config(config)
         control = TrainControl()
         self.control = control
