@@ -127,7 +127,7 @@ def main() -> int:
                 flush=True,
             )
         if "today" in results:
-            for name, r in results.items():
+            for r in results.values():
                 r["epoch_ratio_vs_today"] = r["epoch_seconds"] / max(1e-9, results["today"]["epoch_seconds"])
             print("epoch time ÷ today's: " + ", ".join(f"{n} {r['epoch_ratio_vs_today']:.2f}" for n, r in results.items()))
     finally:

@@ -11,8 +11,6 @@ from __future__ import annotations
 from functools import partial
 from typing import Iterator
 
-import torch
-
 from model.core.errors import DatasetError
 from model.core.events import Notice
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from app.pages.train.train_form import TrainChoices
 from model.core.events import LRFinderResult, LRFinderStep
-from tests.app.test_train_page import TINY, make_dataset, page, scan, user_data_in_tmp  # noqa: F401 (fixtures)
+from tests.app.test_train_page import make_dataset, scan
+# The Train page's fixtures, registered here under their own names ("page", "user_data_in_tmp").
+from tests.app.test_train_page import page as _page_fixture, user_data_in_tmp as _user_data_fixture  # noqa: F401
 
 
 def test_the_augmentation_strip_shows_eight_samples_and_follows_the_form(qtbot, page, tmp_path):

@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.pages.train.quality_workers import LRFindWorker
-from app.widgets.plot_style import style_plot, theme_colours
+from app.widgets.plot_style import labelled_plot, theme_colours
 
 REDRAW_INTERVAL = 0.1  # seconds
 
@@ -37,15 +37,11 @@ class LRFinderDialog(QDialog):
         self.lrs: list[float] = []
         self.losses: list[float] = []
         self._last_draw = 0.0
-        text, highlight, base = theme_colours(self)
+        text, highlight, _ = theme_colours(self)
         self.status = QLabel("Loading the data and the network…")
         self.status.setWordWrap(True)
-        self.plot_widget = pg.PlotWidget(background=base)
-        self.plot = self.plot_widget.getPlotItem()
-        style_plot(self.plot, text)
+        self.plot_widget, self.plot = labelled_plot(self, "learning rate", "loss (smoothed)")
         self.plot.setLogMode(x=True, y=False)
-        self.plot.setLabel("bottom", "learning rate")
-        self.plot.setLabel("left", "loss (smoothed)")
         self.curve = self.plot.plot([], [], pen=pg.mkPen(highlight, width=2))
         self.marker = pg.InfiniteLine(angle=90, pen=pg.mkPen(text, width=1, style=Qt.PenStyle.DashLine))
         self.marker.hide()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from app.widgets.plot_style import style_plot, theme_colours
+from app.widgets.plot_style import labelled_plot, theme_colours
 
 
 class ReliabilityDiagram(QWidget):
@@ -22,13 +22,9 @@ class ReliabilityDiagram(QWidget):
         text, highlight, base = theme_colours(self)
         self.title = QLabel("Reliability (confidence against accuracy)")
         self.title.setWordWrap(True)
-        self.plot_widget = pg.PlotWidget(background=base)
-        self.plot = self.plot_widget.getPlotItem()
-        style_plot(self.plot, text)
+        self.plot_widget, self.plot = labelled_plot(self, "confidence", "accuracy")
         self.plot.setXRange(0, 1, padding=0.02)
         self.plot.setYRange(0, 1, padding=0.02)
-        self.plot.setLabel("bottom", "confidence")
-        self.plot.setLabel("left", "accuracy")
         self.plot.plot([0, 1], [0, 1], pen=pg.mkPen(text, width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
         self.bars = pg.BarGraphItem(x=[], height=[], width=1 / 15, brush=highlight, pen=pg.mkPen(base))
         self.plot.addItem(self.bars)
