@@ -20,3 +20,4 @@ class StudioContext:
     show_page: Callable[[str], None]  # switch the window to another page by key
     has_page: Callable[[str], bool]  # whether a page with that key is in this window
     show_message: Callable[[str], None]  # a transient line in the status bar
+    page_named: Callable[[str], object] = lambda key: None  # another page by key (None when absent)

@@ -20,6 +20,7 @@ from app.context import StudioContext
 from app.pages import Page
 from app.pages.attention.page import AttentionPage
 from app.pages.classify.page import ClassifyPage
+from app.pages.doctor.page import DoctorPage
 from app.pages.models.page import ModelsPage
 from app.pages.train.page import TrainPage
 from app.session import ModelSession
@@ -32,6 +33,7 @@ PAGES: tuple[type[Page], ...] = (
     ClassifyPage,
     ModelsPage,
     TrainPage,
+    DoctorPage,
     AttentionPage,
 )
 PAGE_KEYS: tuple[str, ...] = tuple(p.key for p in PAGES)
@@ -60,6 +62,7 @@ class MainWindow(QMainWindow):
             show_page=self.show_page,
             has_page=self.has_page,
             show_message=self._show_message,
+            page_named=lambda key: self.pages.get(key),
         )
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -83,6 +86,8 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._on_tab_changed)
         if self.has_page("attention"):
             self.pages["classify"].analyse_requested.connect(self.pages["attention"].analyse_path)
+        if self.has_page("doctor"):
+            self.pages["train"].run_shown.connect(self.pages["doctor"].use_run)
 
         self.resize(*SCREENSHOT_SIZE)
         if remember and self.settings.geometry is not None:

@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "attention": "attention",
     "attention-classes": "attention_classes",
     "bench": "bench",
+    "doctor": "doctor",
 }
 
 

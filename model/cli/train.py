@@ -2,25 +2,23 @@
 
 Prints one line per epoch (and a progress bar on a terminal), or with ``--json``
 one JSON object per event and line, the last being ``{"event": "finished", …}``.
-The first Ctrl-C stops cleanly after the current step and still writes the best
-bundle and the last checkpoint; ``--resume`` continues from there.
+The first Ctrl-C (or SIGTERM) stops cleanly after the current step and still writes
+the best bundle and the last checkpoint; ``--resume`` continues from there
+(``model.cli.stop_signals``).
 
 Under ``torchrun`` the same command trains on every process (``model.training.distributed``);
-only rank 0 prints. There a second Ctrl-C does not abort: torchrun passes its own
-Ctrl-C on to every worker, and kills them itself if they take too long.
+only rank 0 prints.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import tempfile
 import sys
 
 from model.cli.arg_types import fraction, image_size, learning_rate, non_negative_int, positive_int, seed_value
 from model.cli.common import ProgressBar, add_device_flag, add_json_flag, print_json, silence_stdout
-from model.core.variants import VARIANT_NAMES, get_variant
+from model.core.variants import VARIANT_NAMES
 
 
 def add_parser(subparsers) -> None:
@@ -208,51 +206,44 @@ class TextReport:
         )
 
 
-def checkpoint_bytes(variant: str, mode: str) -> int:
-    """About how large last.pt gets: the weights, plus AdamW's two moments of each in full mode."""
-    weights = 4 * get_variant(variant).params
-    return weights * (3 if mode == "full" else 1) + 2**20
-
-
 def run(args: argparse.Namespace) -> int:
     from model.core.output_folder import check_output_folder
+    from model.training.checkpoint import checkpoint_bytes
     from model.training.distributed import is_main_process, launched_by_torchrun
     from model.core.train_control import TrainControl
     from model.training.engine import train
     from model.core.events import Finished, event_to_dict
     from model.core.states import FinishReason
+    from model.cli.stop_signals import Aborted, StopSignals
 
     config = config_from_args(args)
     control = TrainControl()
     distributed, main_process = launched_by_torchrun(), is_main_process()
     check_output_folder(args.out, checkpoint_bytes(args.variant, args.mode))  # before a minute of decoding, not after
 
-    def on_interrupt(signum, frame):
-        if control.stopped:
-            if distributed:
-                return
-            raise KeyboardInterrupt
-        control.stop()
-        who, again = (f"rank {os.environ['RANK']}: ", "") if distributed else ("", " (Ctrl-C again to abort)")
-        print(f"\n{who}Stopping after this step and saving checkpoints{again}.", file=sys.stderr, flush=True)
-
-    previous = signal.signal(signal.SIGINT, on_interrupt)
     report = TextReport()
     finished = None
     printing = main_process
+    signals = StopSignals(control, distributed)
     try:
-        for ev in train(config, control):
-            if printing:
-                try:
-                    print_json(event_to_dict(ev)) if args.json else report.show(ev)
-                except BrokenPipeError:
-                    # The reader went away (`| head -3`): the run is worth more than its log,
-                    # so keep training and saving, silently.
-                    silence_stdout()
-                    printing = False
-            if isinstance(ev, Finished):
-                finished = ev
-    finally:
-        signal.signal(signal.SIGINT, previous)
+        with signals:
+            for ev in train(config, control):
+                if printing:
+                    try:
+                        print_json(event_to_dict(ev)) if args.json else report.show(ev)
+                    except BrokenPipeError:
+                        # The reader went away (`| head -3`): the run is worth more than its log,
+                        # so keep training and saving, silently.
+                        silence_stdout()
+                        printing = False
+                if isinstance(ev, Finished):
+                    finished = ev
+    except Aborted as e:
         report._close_bar()
-    return 130 if finished is not None and finished.outcome is FinishReason.STOPPED_BY_USER else 0
+        print(f"Aborted: {args.out} keeps the checkpoints saved before the second stop signal; "
+              "continue with --resume.", file=sys.stderr, flush=True)
+        return 128 + e.signum
+    finally:
+        report._close_bar()
+    stopped = finished is not None and finished.outcome is FinishReason.STOPPED_BY_USER
+    return signals.exit_status() if stopped else 0

@@ -7,6 +7,8 @@ engine (``model.training``) receives it as is.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -70,7 +72,7 @@ def check_config(config: TrainConfig) -> None:
         (config.epochs is not None and config.epochs < 1, "The number of epochs must be at least 1."),
         (config.batch_size is not None and config.batch_size < 2, "The batch size must be at least 2 (batch norm needs two images)."),
         (config.image_size is not None and config.image_size < 16, "The image size must be at least 16 pixels."),
-        (config.lr is not None and not config.lr > 0, "The learning rate must be a positive number."),
+        (config.lr is not None and not 0 < config.lr < math.inf, "The learning rate must be a positive (finite) number."),
         (config.patience is not None and config.patience < 1, "The patience must be at least 1 epoch."),
         (config.warmup_epochs is not None and config.warmup_epochs < 0, "Warm-up epochs cannot be negative."),
         (config.dropout is not None and not 0 <= config.dropout < 1, "The dropout rate must be at least 0 and below 1."),

@@ -84,8 +84,10 @@ def class_weights(counts: Sequence[int]) -> "torch.Tensor":
 class BalancedSampler:
     """Draws ``len(active)`` indices per epoch with replacement, each class equally likely.
 
-    Same interface as ``model.training.loaders.SubsetSampler``: ``active`` is the
-    live list of usable sample indices (bad files drop out), ``epoch`` seeds the draw.
+    Same interface as ``model.training.loaders.SubsetSampler`` with ``augment_seeds``:
+    ``active`` is the live list of usable sample indices (bad files drop out), ``epoch``
+    seeds the draw, and it yields (index, augmentation seed) pairs; an image drawn twice
+    in an epoch gets two different augmentations.
     """
 
     def __init__(self, active: list[int], labels: Sequence[int], seed: int = 0) -> None:
@@ -107,7 +109,10 @@ class BalancedSampler:
         weights = torch.tensor([1.0 / counts[self.labels[i]] for i in self.active], dtype=torch.float64)
         g = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
         picks = torch.multinomial(weights, len(self.active), replacement=True, generator=g).tolist()
-        return iter([self.active[k] for k in picks])
+        from model.training.rng_state import sample_seed
+
+        n = len(self.labels)
+        return iter([(self.active[k], sample_seed(self.seed, self.epoch, self.active[k] + n * p)) for p, k in enumerate(picks)])
 
 
 __all__ = ["IMBALANCE_RATIO", "REMEDIES", "BalancedSampler", "ClassBalance", "balance_of_counts", "class_balance", "class_weights"]

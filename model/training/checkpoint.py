@@ -3,7 +3,9 @@
 ```
 RUN_DIR/
   model.pt         the best model so far: a bundle (model.bundle), usable by predict/evaluate/export
-  last.pt          the last checkpoint: bundle + optimizer, schedule and AMP scaler state, split, counters
+  last.pt          the last checkpoint: bundle + optimizer, schedule and AMP scaler state, split, counters,
+                   random generator states
+  .lock            held (an OS lock) by the training that is using the folder; holds its pid
   metrics.csv      one row per epoch (rewritten after every epoch)
   evaluation.json  the best model on the validation set: accuracy, confusion matrix, per-class, mistakes
   cache/           head mode only, when the features are too big for memory
@@ -11,7 +13,9 @@ RUN_DIR/
 
 Every file is written atomically (temporary file, then rename), so a crash or a
 Ctrl-C mid-write never leaves a broken file, and checkpoints are read back with
-``weights_only=True`` like any other user file.
+``weights_only=True`` like any other user file. After each epoch last.pt is
+written before model.pt, so a run cut off between the two can always be resumed
+(and the resume rewrites model.pt; see ``model.training.run_folder``).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from model.core.atomic import atomic_write
 from model.core.errors import BundleError
 from model.core.events import EpochMetrics
 from model.core.json_text import json_text
+from model.core.variants import get_variant
 from model.training.checkpoint_check import checkpoint_problem
 
 CHECKPOINT_FORMAT = "efficientnet-studio-checkpoint"
@@ -83,6 +88,13 @@ class Checkpoint:
     epochs_without_improvement: int = 0
     batch_size: int = 0
     split: dict[str, Any] = field(default_factory=dict)  # {"train": [[path, label], …], "val": […]}
+    rng: dict[str, Any] | None = None  # the random generators' states (model.training.rng_state)
+
+
+def checkpoint_bytes(variant: str, mode: str) -> int:
+    """About how large last.pt gets: the weights, plus AdamW's two moments of each in full mode."""
+    weights = 4 * get_variant(variant).params
+    return weights * (3 if mode == "full" else 1) + 2**20
 
 
 def save_checkpoint(ckpt: Checkpoint, path: str | os.PathLike) -> Path:
@@ -101,6 +113,7 @@ def save_checkpoint(ckpt: Checkpoint, path: str | os.PathLike) -> Path:
             "epochs_without_improvement": int(ckpt.epochs_without_improvement),
             "batch_size": int(ckpt.batch_size),
             "split": ckpt.split,
+            "rng": ckpt.rng,
         },
         path,
     )
@@ -128,6 +141,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
             epochs_without_improvement=int(obj.get("epochs_without_improvement", 0)),
             batch_size=int(obj.get("batch_size", 0)),
             split=dict(obj.get("split") or {}),
+            rng=obj.get("rng") if isinstance(obj.get("rng"), dict) else None,
         )
     except BundleError:
         raise

@@ -16,6 +16,7 @@ so every number reported is the global one and the same on all ranks.
 
 from __future__ import annotations
 
+import math
 import time
 from contextlib import contextmanager
 from functools import partial
@@ -42,6 +43,26 @@ from model.training.loop import BatchSize, Stepper, StepResult, run_in_chunks
 from model.nets.network import feature_dim
 from model.training.sharding import ShardedBatchSampler, shard
 from model.training.context import RunContext
+
+class LossNotFinite(Exception):
+    """The training loss stopped being a number (NaN or infinite) at ``epoch``, ``step``."""
+
+    def __init__(self, epoch: int, step: int, value: float) -> None:
+        super().__init__(f"loss {value} at epoch {epoch}, step {step}")
+        self.epoch, self.step, self.value = epoch, step, value
+
+
+def check_losses(epoch: int, losses: list) -> None:
+    """Raise ``LossNotFinite`` for the first non-finite (step, summed loss) in ``losses``, then forget them.
+
+    Called where the losses are read anyway (step reports, the end, a stop), so a GPU is not
+    stopped after every step; the step is still the exact one that went wrong."""
+    for step, loss in losses:
+        value = float(loss)
+        if not math.isfinite(value):
+            raise LossNotFinite(epoch, step, value)
+    losses.clear()
+
 
 STEP_EVENT_INTERVAL = 0.25  # seconds between StepMetrics: smooth curves without flooding the UI
 PROGRESS_INTERVAL = 0.2
@@ -94,10 +115,12 @@ class ModeData:
             # take one: their gradient all-reduces would no longer pair up. Fail clearly instead.
             min_chunk = t.batch_size.value
         started = last_event = time.perf_counter()
+        unchecked: list = []  # (step, loss) not yet checked for NaN
         for x, y, failed in batches:
             yield from failed
             yield from self.pause_point(epoch, step)
             if t.stop_requested():
+                check_losses(epoch, unchecked)  # a stop saves the weights: never NaN ones
                 return None
             t.schedule.set_progress(epoch - 1 + seen / max(1, total))
             if dist.enabled:
@@ -121,13 +144,16 @@ class ModeData:
             loss_sum, correct, count = loss_sum + step_loss, correct + step_correct, count + step_count
             seen += n
             step += 1
+            unchecked.append((step, step_loss))
             now = time.perf_counter()
             if count and (step == 1 or now - last_event >= STEP_EVENT_INTERVAL or seen >= total):
+                check_losses(epoch, unchecked)
                 last_event = now
                 loss, acc = float(loss_sum) / count, float(correct) / count
                 yield StepMetrics(epoch, step, max(steps, step), loss, acc, t.schedule.lr, seen / max(now - started, 1e-9))
         if count == 0:
             raise DatasetError("None of the training images could be decoded: check the dataset folder.")
+        check_losses(epoch, unchecked)
         return float(loss_sum) / count, float(correct) / count
 
     def summarize_val(self, samples, indices: list[int], labels: list[torch.Tensor], logits: list[torch.Tensor]):
@@ -177,7 +203,7 @@ class FullModeData(ModeData):
         self.train_active = list(range(len(self.train)))
         self.val_active = list(range(len(self.val)))
         balanced = t.quality.sampler(self.train_active, t.settings.seed) if t.quality is not None else None
-        self.sampler = balanced or SubsetSampler(self.train_active, shuffle=True, seed=t.settings.seed)
+        self.sampler = balanced or SubsetSampler(self.train_active, shuffle=True, seed=t.settings.seed, augment_seeds=True)
         self.batches: ShardedBatchSampler | None = None  # distributed only
 
     def prepare(self) -> Iterator[object]:
@@ -233,27 +259,32 @@ class FullModeData(ModeData):
             return StepResult(0.0, 0, 0)
         return super().train_fn(x, y)
 
-    def validate(self, module: torch.nn.Module | None = None):
-        """Validate ``module`` (default: the network being trained; else its EMA)."""
+    def validate(self, module: torch.nn.Module | None = None, alone: bool = False):
+        """Validate ``module`` (default: the network being trained; else its EMA), all ranks together
+        (``alone``: this process on every sample, with no other rank)."""
         t, dist = self.ctx, self.ctx.dist
+        together = dist.enabled and not alone
         t.net.eval()
-        dist.sync_buffers(t.net)
+        if together:
+            dist.sync_buffers(t.net)
         workers = 0 if len(self.val.cache) == len(self.val) else t.workers  # cached crops need no workers
-        mine = shard(self.val_active, dist.rank, dist.world_size)
+        mine = shard(self.val_active, dist.rank, dist.world_size) if together else list(self.val_active)
         loader = make_loader(self.val, SubsetSampler(mine, False), t.batch_size.value, workers, False)
         indices, labels, logits = [], [], []
         for b in loader:
             yield from self.report_failures(b.failed, self.val.samples, self.val_active)
-            # Distributed, a stop waits for the next training step, where all ranks agree on it.
-            if self.control.stopped and not dist.enabled:
+            # Distributed, a stop waits for the next training step, where all ranks agree on it;
+            # validating alone happens after the training, when a stop has nothing left to cut short.
+            if self.control.stopped and not dist.enabled and not alone:
                 return None
             for out in run_in_chunks(lambda x, y: t.stepper.logits(x, module), b.images, b.labels, t.batch_size, t.stepper.free_memory):
                 if isinstance(out, torch.Tensor):
                     logits.append(out)
             indices += b.indices.tolist()
             labels.append(b.labels)
-        indices, labels, logits = self.gather_outputs(indices, labels, logits)
-        self.agree_on_active(self.val_active)
+        if together:
+            indices, labels, logits = self.gather_outputs(indices, labels, logits)
+            self.agree_on_active(self.val_active)
         return self.summarize_val(self.val.samples, indices, labels, logits)
 
 
@@ -317,7 +348,7 @@ class HeadModeData(ModeData):
 
         return (yield from self.train_steps(epoch, batches(), len(order)))
 
-    def validate(self, module: torch.nn.Module | None = None):
+    def validate(self, module: torch.nn.Module | None = None, alone: bool = False):
         # Distributed, every rank validates everything: on cached features it is cheap, and the
         # ranks get identical results without exchanging anything.
         t = self.ctx

@@ -29,6 +29,7 @@ from model.core.errors import ImageError
 from model.imaging.images import load_image
 from model.imaging.transforms import eval_uint8
 from model.core.variants import Preprocessing
+from model.training.rng_state import sample_seed
 
 Sample = tuple[Path, int]
 TRAIN_CACHE_SCALE = 1.25  # cached short side / training size: room for random crops without upscaling much
@@ -107,7 +108,9 @@ class ImageSamples(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.samples)
 
-    def __getitem__(self, i: int):
+    def __getitem__(self, key: "int | tuple[int, int]"):
+        """``key``: a sample index, or (index, augmentation seed) from a ``SubsetSampler`` with seeds."""
+        i, seed = key if isinstance(key, tuple) else (key, None)
         path, label = self.samples[i]
         try:
             entry = self.cache.get(i)
@@ -115,9 +118,18 @@ class ImageSamples(torch.utils.data.Dataset):
                 entry = self.decode(path)
             if isinstance(entry, torch.Tensor):
                 return entry, label, i, None
-            return self.transform(Image.fromarray(entry)), label, i, None
+            return self.augment(Image.fromarray(entry), seed), label, i, None
         except ImageError as e:
             return None, label, i, e.reason
+
+    def augment(self, image: Image.Image, seed: int | None) -> torch.Tensor:
+        if seed is None:
+            return self.transform(image)
+        # The sample's own seed, in a forked generator: the same crop in any worker process,
+        # before or after a resume, and torch's global generator (dropout) is left alone.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return self.transform(image)
 
 
 def collate(items) -> Batch:
@@ -163,28 +175,36 @@ def prepare_cache(
 
 
 class SubsetSampler(torch.utils.data.Sampler[int]):
-    """Iterates over the indices still in ``active`` (shuffled per epoch with a seed): bad files drop out."""
+    """Iterates over the indices still in ``active`` (shuffled per epoch with a seed): bad files drop out.
 
-    def __init__(self, active: list[int], shuffle: bool, seed: int = 0) -> None:
+    ``augment_seeds``: yield (index, augmentation seed) pairs instead (``model.training.rng_state.sample_seed``).
+    """
+
+    def __init__(self, active: list[int], shuffle: bool, seed: int = 0, augment_seeds: bool = False) -> None:
         self.active = active
         self.shuffle = shuffle
         self.seed = seed
         self.epoch = 0
+        self.augment_seeds = augment_seeds
 
     def __len__(self) -> int:
         return len(self.active)
 
     def __iter__(self):
-        if not self.shuffle:
-            return iter(list(self.active))
-        g = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
-        order = torch.randperm(len(self.active), generator=g).tolist()
-        return iter([self.active[k] for k in order])
+        order = list(self.active)
+        if self.shuffle:
+            g = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+            order = [order[k] for k in torch.randperm(len(order), generator=g).tolist()]
+        if self.augment_seeds:
+            return iter([(i, sample_seed(self.seed, self.epoch, i)) for i in order])
+        return iter(order)
 
 
 def _worker_init(_: int) -> None:
-    # Ctrl-C goes to the whole process group; the main process handles it (a clean stop), workers ignore it.
+    # Ctrl-C (and systemd's or Slurm's SIGTERM) may go to the whole process group: the main process
+    # handles it with a clean stop, and still needs its workers for the steps until then.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def make_loader(
@@ -215,4 +235,7 @@ def make_loader(
         persistent_workers=workers > 0,
         worker_init_fn=_worker_init if workers > 0 else None,
         prefetch_factor=4 if workers > 0 else None,
+        # Its own generator for the workers' base seed: iterating a loader then draws nothing from
+        # torch's global generator, whose state a resumed run restores (``model.training.rng_state``).
+        generator=torch.Generator().manual_seed(0),
     )

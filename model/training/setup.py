@@ -1,6 +1,6 @@
 """Setting a training run up, one stage per thing it resolves.
 
-``Trainer`` calls them in this order: the checkpoint to resume (``open_resume``),
+``Trainer`` calls them in this order, after ``model.training.run_folder.open_resume``:
 the data (``read_data``: scan, split), the network and the settings that depend on
 it (``start_run_network``), the device (``place``: device, processes, loader
 workers, batch size) and the optimisation (``build_optimisation``: optimiser,
@@ -23,7 +23,7 @@ from model.core.events import Notice, SkippedFile
 from model.core.train_config import TrainConfig
 from model.nets.device import SpeedPolicy, resolve_device, speed_policy
 from model.nets.network import set_head_dropout
-from model.training.checkpoint import Checkpoint, RunPaths, load_checkpoint, split_from_dict, split_to_dict
+from model.training.checkpoint import Checkpoint, split_from_dict, split_to_dict
 from model.training.context import Samples
 from model.training.data import scan_dataset, split_dataset
 from model.training.distributed import DistContext
@@ -39,17 +39,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
-
-
-def open_resume(config: TrainConfig, paths: RunPaths) -> Checkpoint | None:
-    """The checkpoint to resume from (None for a new run); refuses a resume without one and a new run over an old one."""
-    if config.resume:
-        if not paths.last.is_file():
-            raise StudioError(f"{paths.root} has no last.pt to resume from: start without resume.")
-        return load_checkpoint(paths.last)
-    if paths.holds_a_run():
-        raise StudioError(f"{paths.root} already holds a training run: resume it or choose another output folder.")
-    return None
 
 
 @dataclass(frozen=True)
@@ -228,6 +217,6 @@ def restore(opt: Optimisation, ckpt: Checkpoint) -> None:
 
 
 __all__ = [
-    "Optimisation", "Placement", "RunData", "build_optimisation", "mode_notices", "open_resume", "place",
+    "Optimisation", "Placement", "RunData", "build_optimisation", "mode_notices", "place",
     "read_data", "restore", "seed_everything", "start_network", "start_run_network",
 ]

@@ -24,25 +24,35 @@ from model.core.train_control import TrainControl
 from model.nets.bundle import Bundle, save_bundle
 from model.nets.device import describe_device
 from model.nets.network import set_backbone_trainable
-from model.training.checkpoint import Checkpoint, RunPaths, history_events, save_checkpoint, write_json, write_metrics_csv
+from model.core.output_folder import check_output_folder
+from model.training.checkpoint import (
+    Checkpoint,
+    RunPaths,
+    checkpoint_bytes,
+    history_events,
+    save_checkpoint,
+    write_json,
+    write_metrics_csv,
+)
 from model.training.context import RunContext
 from model.training.data import eval_preprocessing
-from model.training.distributed import DistContext
-from model.training.epochs import FullModeData, HeadModeData
+from model.training.distributed import DistContext, is_main_process
+from model.training.epochs import FullModeData, HeadModeData, LossNotFinite
 from model.training.evaluate import evaluation_from_outputs
 from model.training.loop import BatchSize, cpu_threads_beside
 from model.training.settings import RunSettings, new_request, resumed
+from model.training.rng_state import capture_rng, restore_rng
+from model.training.run_folder import best_model_is_behind, lock_run_folder, open_resume
 from model.training.setup import (
     build_optimisation,
     mode_notices,
-    open_resume,
     place,
     read_data,
     restore,
     seed_everything,
     start_run_network,
 )
-from model.core.errors import DatasetError
+from model.core.errors import DatasetError, StudioError
 from model.nets.bundle import load_bundle
 from model.training.auto import resolve_ema, resolve_mode
 from model.training.quality import RunQuality, Validation, calibrate
@@ -71,11 +81,23 @@ class Trainer:
         self.finish_reason = FinishReason.COMPLETED.describe()
         self.dist = DistContext()  # joined in setup, once the device is known
         self.ctx: RunContext | None = None
+        self.data_ready = False  # the images (or features) are prepared, so validation can run
+        self.session_start = 0  # epochs done before this session
 
     # --- setup -------------------------------------------------------------------------
     def _setup(self) -> Iterator[object]:
         """Resolve everything the run needs (see ``model.training.setup``) into ``self.ctx``."""
-        ckpt = open_resume(self.config, self.paths)
+        start = open_resume(self.config.resume, self.paths)
+        ckpt = start.checkpoint
+        for message in start.notices:
+            yield Notice(message, "warning")
+        if ckpt is not None and is_main_process() and best_model_is_behind(self.paths, ckpt):
+            save_bundle(ckpt.bundle, self.paths.model)
+            yield Notice(
+                f"model.pt did not hold the best epoch ({ckpt.best_epoch}): the run was cut off while saving it, "
+                "so it was written again from last.pt.",
+                "warning",
+            )
         saved = resumed(RunSettings.from_dict(ckpt.bundle.config), self.config) if ckpt else None
         request = saved or new_request(self.config)
         seed_everything(request.seed + (ckpt.epochs_done if ckpt else 0))
@@ -107,23 +129,33 @@ class Trainer:
         if ckpt is not None:
             restore(opt, ckpt)
             self._restore_progress(ckpt)
+            # Last: building the network above drew random numbers an uninterrupted run never drew.
+            if ckpt.rng is None or not restore_rng(ckpt.rng):
+                yield Notice("last.pt holds no random generator states (an older run): the resumed epochs are not "
+                             "bit-identical to an uninterrupted run.")
         elif not data.train:
             raise DatasetError("No images are left for training after the validation split: add images.")
 
     def _restore_progress(self, ckpt: Checkpoint) -> None:
         self.history = list(ckpt.bundle.history)
-        self.epochs_done = ckpt.epochs_done
+        self.epochs_done = self.session_start = ckpt.epochs_done
         self.best_val_acc, self.best_val_loss = ckpt.best_val_acc, ckpt.best_val_loss
         self.best_epoch, self.stale_epochs = ckpt.best_epoch, ckpt.epochs_without_improvement
 
     # --- the run -----------------------------------------------------------------------
     def run(self) -> Iterator[object]:
+        # Only rank 0 writes the folder; the other ranks of a distributed run are its own processes.
+        lock = lock_run_folder(self.paths) if is_main_process() else None
         try:
+            if lock is not None:  # a folder that will not take a checkpoint says so now, not after an epoch
+                check_output_folder(self.paths.root, checkpoint_bytes(self.config.variant, self.config.mode))
             yield from self._run()
         finally:
             if self.ctx is not None:
                 self.ctx.stepper = None  # holds the DDP wrapper, which must go before the process group
             self.dist.close()
+            if lock is not None:
+                lock.release()
 
     def _run(self) -> Iterator[object]:
         yield from self._setup()
@@ -166,17 +198,23 @@ class Trainer:
 
     def _epochs(self) -> Iterator[object]:
         yield from self.data.prepare()
+        self.data_ready = not self.control.stopped
         s = self.settings
         while not self.ctx.stop_requested() and self.epochs_done < s.epochs:
             epoch = self.epochs_done + 1
             yield from self._unfreeze_if_due(epoch)
             started = time.perf_counter()
-            result = yield from self.data.train_epoch(epoch)
+            try:
+                result = yield from self.data.train_epoch(epoch)
+            except LossNotFinite as e:
+                raise self._diverged(e.value, f"epoch {e.epoch}, step {e.step}") from None
             if result is None:  # stopped mid-epoch: not counted, redone on resume
                 return
             val = yield from self._validate()
             if val is None:
                 return
+            if val.loss is not None and not math.isfinite(val.loss):
+                raise self._diverged(val.loss, f"epoch {epoch}'s validation")
             yield from self._end_epoch(epoch, result, val, time.perf_counter() - started)
             if s.patience and self.stale_epochs >= s.patience:
                 self.finish_reason = FinishReason.EARLY_STOPPING.describe(
@@ -232,11 +270,12 @@ class Trainer:
         yield metrics
         if not self.dist.is_main:
             return
+        # last.pt first: cut off before model.pt, the folder still resumes (and model.pt is then rewritten).
+        save_checkpoint(self._checkpoint(), self.paths.last)
+        yield CheckpointSaved(str(self.paths.last), CheckpointKind.LAST, epoch)
         if improved:
             save_bundle(self._bundle(best=True), self.paths.model)
             yield CheckpointSaved(str(self.paths.model), CheckpointKind.BEST, epoch)
-        save_checkpoint(self._checkpoint(), self.paths.last)
-        yield CheckpointSaved(str(self.paths.last), CheckpointKind.LAST, epoch)
 
     def _finish(self) -> Iterator[object]:
         stopped = self.control.stopped
@@ -263,6 +302,10 @@ class Trainer:
             save_bundle(self._bundle(), self.paths.model)
             yield CheckpointSaved(str(self.paths.model), CheckpointKind.BEST, self.epochs_done)
         write_metrics_csv(self.history, self.paths.metrics)
+        best_in_earlier_session = 0 < self.best_epoch <= self.session_start
+        if best_in_earlier_session and self.data_ready and (not stopped or not self.paths.evaluation.exists()):
+            # The best epoch was in an earlier session: its outputs are gone, model.pt has its weights.
+            self.best_outputs = yield from self._outputs_of_best_model()
         if self.best_outputs is not None:
             paths, labels, logits = self.best_outputs
             temperature = 1.0
@@ -278,6 +321,12 @@ class Trainer:
             ev = evaluation_from_outputs(self.class_names, paths, labels, logits, temperature)
             write_json(ev.to_dict(), self.paths.evaluation)
             yield CheckpointSaved(str(self.paths.evaluation), CheckpointKind.EVALUATION, self.best_epoch)
+
+    def _outputs_of_best_model(self) -> Iterator[object]:
+        """Validate model.pt's weights (in this process alone); returns (paths, labels, logits) or None."""
+        self.ctx.net.load_state_dict(load_bundle(self.paths.model).state_dict)
+        val = yield from self.data.validate(alone=True)
+        return None if val is None else val[2]
 
     # --- what gets saved ---------------------------------------------------------------
     def _bundle(self, best: bool = False) -> Bundle:
@@ -309,4 +358,17 @@ class Trainer:
             epochs_without_improvement=self.stale_epochs,
             batch_size=ctx.batch_size.value,
             split=self.split_record,
+            rng=capture_rng(),
+        )
+
+    def _diverged(self, value: float, where: str) -> StudioError:
+        """The sentence for a loss that stopped being a number; nothing of the diverged weights is saved."""
+        kept = (
+            f"{self.paths.root} keeps model.pt and last.pt from epoch {self.epochs_done}"
+            if self.epochs_done else "nothing was saved"
+        )
+        what = "NaN" if math.isnan(value) else "infinite"
+        return StudioError(
+            f"The loss became {what} at {where}: lower the learning rate (it was {self.settings.lr:g}) "
+            f"and start a new run; {kept}."
         )

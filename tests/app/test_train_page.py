@@ -452,3 +452,22 @@ def test_class_metrics_model_passes_the_model_tester_with_titled_columns(qtmodel
     assert model.headerData(1, Qt.Orientation.Horizontal) == "Precision"
     assert "harmonic mean" in model.headerData(3, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
     assert model.headerData(9, Qt.Orientation.Horizontal) is None and model.rowCount(model.index(0, 0)) == 0
+
+
+def test_a_run_folder_in_use_by_another_training_is_refused_with_its_sentence(qtbot, page, tmp_path, monkeypatch):
+    from model.core.file_lock import FolderLock
+
+    data = make_dataset(tmp_path / "data")
+    scan(qtbot, page, data)
+    busy = tmp_path / "runs" / "busy"
+    held = FolderLock(busy)  # as a training in another process holds it
+    assert held.acquire() is None
+    monkeypatch.setattr("model.training.runs.new_run_dir", lambda *args: busy)
+    try:
+        page.start()
+        qtbot.waitUntil(page.is_settled, timeout=60_000)
+    finally:
+        held.release()
+    level, text = page.notices[-1]
+    assert level == "warning" and text.startswith(f"{busy} is in use by another training (pid {os.getpid()})")
+    assert not (busy / "model.pt").exists() and buttons(page)["start"]

@@ -37,8 +37,8 @@ class FailingWorker(Worker):
 
 
 def test_pages_in_order_and_switching(window):
-    assert PAGE_KEYS == ("classify", "models", "train", "attention")
-    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == ["Classify", "Models", "Train", "Attention"]
+    assert PAGE_KEYS == ("classify", "models", "train", "doctor", "attention")
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == ["Classify", "Models", "Train", "Doctor", "Attention"]
     window.show_page("models")
     assert window.tabs.currentWidget() is window.page("models")
     assert window.settings.page == "models"

@@ -67,12 +67,14 @@ def test_the_balanced_sampler_draws_every_class_about_equally():
     drawn = []
     for epoch in range(20):
         sampler.epoch = epoch
-        drawn += [labels[i] for i in sampler]
+        drawn += [labels[i] for i, _ in sampler]  # (index, augmentation seed) pairs
     assert len(drawn) == 2000
     share = drawn.count(1) / len(drawn)
     assert 0.44 < share < 0.56  # 10 % of the images, half of the draws
     sampler.active.remove(95)  # a file that failed to decode drops out
-    assert 95 not in list(sampler)
+    assert 95 not in [i for i, _ in sampler]
+    seeds = [s for _, s in sampler]
+    assert len(set(seeds)) == len(seeds)  # an image drawn twice is augmented twice differently
 
 
 def test_imbalance_is_detected_beyond_three_to_one_and_described():

@@ -215,6 +215,8 @@ class Rank1Alone(DistContext):
 
 def test_ranks_other_than_0_write_nothing(data, tmp_path, monkeypatch):
     monkeypatch.setattr(DistContext, "from_env", classmethod(lambda cls, device_type: Rank1Alone()))
+    monkeypatch.setenv("RANK", "1")  # what torchrun tells rank 1 (which therefore takes no run-folder lock)
+    monkeypatch.setenv("WORLD_SIZE", "2")
     cfg = TrainConfig(data, tmp_path / "run", weights="random", mode="head", epochs=2, image_size=32,
                       device="cpu", num_workers=0, batch_size=4, feature_cache="disk")
     events = list(train(cfg))

@@ -58,12 +58,13 @@ def test_full_mode_event_sequence_and_run_folder(tmp_path):
     started = events[first]
     assert started.mode == "full" and started.augmentation and started.num_train == 12 and started.num_val == 3
     assert started.channels_last and started.mixed_precision is None and started.start_epoch == 1
-    # After each epoch: its metrics, then the best bundle when it improved, then the last checkpoint.
+    # After each epoch: its metrics, then the last checkpoint, then the best bundle when it improved
+    # (in that order, so a run cut off between the two can always be resumed).
     for i, e in enumerate(events):
         if isinstance(e, EpochMetrics):
             after = events[i + 1 : i + 3]
             saved = [a.kind for a in after if isinstance(a, CheckpointSaved) and a.kind != "evaluation"]
-            assert saved == (["best", "last"] if e.is_best else ["last"])
+            assert saved == (["last", "best"] if e.is_best else ["last"])
     assert [e.kind for e in events[-2:-1]] == ["evaluation"]
     steps = [e for e in events if isinstance(e, StepMetrics)]
     assert steps and all(s.steps_per_epoch == 3 and 0 <= s.acc <= 1 and s.images_per_sec > 0 for s in steps)
