@@ -7,9 +7,17 @@ import pytest
 import torch
 
 from model.core.events import LRFinderResult, LRFinderStep
-from tests.app.test_train_page import make_dataset, scan
-# The Train page's fixtures, registered here under their own names ("page", "user_data_in_tmp").
-from tests.app.test_train_page import page as _page_fixture, user_data_in_tmp as _user_data_fixture  # noqa: F401
+from tests.app.test_train_page import make_dataset, open_train_page, scan
+
+
+@pytest.fixture(autouse=True)
+def user_data_in_tmp(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+
+
+@pytest.fixture
+def page(window, tmp_path):
+    return open_train_page(window, tmp_path)
 
 
 def test_the_augmentation_strip_shows_eight_samples_and_follows_the_form(qtbot, page, tmp_path):
