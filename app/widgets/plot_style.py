@@ -23,3 +23,14 @@ def style_plot(plot: pg.PlotItem, text: QColor) -> None:
         axis = plot.getAxis(name)
         axis.setPen(text)
         axis.setTextPen(text)
+
+
+def labelled_plot(widget: QWidget, bottom: str, left: str) -> tuple[pg.PlotWidget, pg.PlotItem]:
+    """A static plot in ``widget``'s colours with its two axes labelled."""
+    text, _, base = theme_colours(widget)
+    plot_widget = pg.PlotWidget(background=base)
+    plot = plot_widget.getPlotItem()
+    style_plot(plot, text)
+    plot.setLabel("bottom", bottom)
+    plot.setLabel("left", left)
+    return plot_widget, plot

@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "info": "info",
     "predict": "predict",
     "train": "train",
+    "lr-find": "lr_find",
     "evaluate": "evaluate",
     "export": "export",
     "attention": "attention",

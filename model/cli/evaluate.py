@@ -19,6 +19,12 @@ def add_parser(subparsers) -> None:
     p.add_argument("data_dir", metavar="DATA_DIR", help="folder with one sub-folder of images per class")
     p.add_argument("--batch-size", type=positive_int, default=None, help="images per batch (default: 32)")
     p.add_argument("--mistakes", type=non_negative_int, default=10, help="how many of the worst mistakes to list (default: 10)")
+    p.add_argument(
+        "--tta",
+        action="store_true",
+        help="also report test-time augmentation (mirror when the model trained with flips, plus a slight zoom); "
+        "slower, reported separately",
+    )
     add_device_flag(p)
     add_json_flag(p, "the evaluation")
     p.set_defaults(run=run)
@@ -47,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
             bar = ProgressBar(0 if args.json else total, "evaluating")
         bar.update(done)
 
-    ev = evaluate(args.bundle, args.data_dir, device=args.device, progress=progress, batch_size=args.batch_size)
+    ev = evaluate(args.bundle, args.data_dir, device=args.device, progress=progress, batch_size=args.batch_size, tta=args.tta)
     if bar is not None:
         bar.close()
     if args.json:
@@ -55,8 +61,16 @@ def run(args: argparse.Namespace) -> int:
         return 0
     test_dir = held_out_test_dir(args.data_dir)
     which = f" of the test set {test_dir}" if test_dir is not None else ""
-    print(f"Accuracy {100 * ev.accuracy:.2f}% on {ev.num_images} images{which} "
-          f"(mean loss {ev.loss:.3f}, macro F1 {ev.macro_f1:.3f})")
+    print(
+        f"Accuracy {100 * ev.accuracy:.2f}% on {ev.num_images} images{which} (macro F1 {ev.macro_f1:.3f}, "
+        f"mean loss {ev.loss:.3f}, ECE {ev.ece:.3f} at temperature {ev.temperature:.2f})"
+    )
+    if ev.tta is not None:
+        t = ev.tta
+        print(
+            f"With test-time augmentation ({t['views']} views): accuracy {100 * t['accuracy']:.2f}%, "
+            f"macro F1 {t['macro_f1']:.3f}, mean loss {t['loss']:.3f}, ECE {t['ece']:.3f}"
+        )
     print()
     print(format_confusion(ev.class_names, ev.confusion_matrix))
     print()

@@ -13,6 +13,7 @@ only rank 0 prints.
 from __future__ import annotations
 
 import argparse
+import tempfile
 import sys
 import time
 
@@ -29,13 +30,36 @@ def add_parser(subparsers) -> None:
     )
     p.add_argument("data_dir", metavar="DATA_DIR", help="dataset folder: one sub-folder of images per class")
     p.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder for model.pt, last.pt, metrics.csv")
+    add_training_flags(p)
+    p.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR from its last checkpoint")
+    p.add_argument(
+        "--tensorboard",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="write TensorBoard event files to RUN_DIR/tensorboard (default: when tensorboard is installed)",
+    )
+    add_device_flag(p)
+    add_json_flag(p, "one JSON object per event and line")
+    p.set_defaults(run=run)
+
+
+def add_training_flags(p: argparse.ArgumentParser) -> None:
+    """The flags ``train`` and ``lr-find`` share: what to train and how."""
+    from model.training.augment import DEFAULT_PRESET, PRESET_HELP
+
     p.add_argument("--variant", default="b0", choices=VARIANT_NAMES, help="EfficientNet variant (default: b0)")
     p.add_argument(
         "--weights",
         default="auto",
         help="starting weights: imagenet, random, a .pth/.pt file, or auto = imagenet when on disk else random",
     )
-    p.add_argument("--mode", default="head", choices=("head", "full"), help="head: train a new classifier on frozen features (fast); full: fine-tune everything")
+    p.add_argument(
+        "--mode",
+        default="auto",
+        choices=("auto", "head", "full"),
+        help="auto (default): head when the backbone is pretrained, full when random; "
+        "head: train a new classifier on frozen features (fast); full: fine-tune everything",
+    )
     p.add_argument("--epochs", type=positive_int, default=None, help="epochs (default: 10; with --resume, more extends the run)")
     p.add_argument("--batch-size", type=positive_int, default=None, help="batch size (default: what fits the device)")
     p.add_argument("--lr", type=learning_rate, default=None, help="peak learning rate (default: 3e-3 head, 1e-3 full)")
@@ -46,13 +70,36 @@ def add_parser(subparsers) -> None:
     p.add_argument("--seed", type=seed_value, default=0, help="random seed (default: 0)")
     p.add_argument("--patience", type=positive_int, default=None, help="stop after N epochs without a better val accuracy")
     p.add_argument("--warmup-epochs", type=non_negative_int, default=None, help="full mode: first train N epochs with the backbone frozen")
-    p.add_argument("--no-augment", dest="augment", action="store_false", help="full mode: no random crops, flips or colour jitter")
+    p.add_argument(
+        "--augment",
+        default=DEFAULT_PRESET,
+        choices=tuple(PRESET_HELP),
+        help=("full mode's augmentation: " + "; ".join(f"{k}: {v}" for k, v in PRESET_HELP.items())).replace("%", "%%")
+        + f" (default: {DEFAULT_PRESET})",
+    )
+    p.add_argument("--no-augment", dest="augment", action="store_const", const="none", help="the same as --augment none")
+    p.add_argument(
+        "--flip",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="random horizontal flips (default: off; turn on for photos, keep off for digits, text or anything with a handedness)",
+    )
+    p.add_argument(
+        "--balance",
+        default="auto",
+        choices=("auto", "sampler", "loss", "off"),
+        help="when the largest class has over 3× the images of the smallest: a class-balanced sampler or a "
+        "class-weighted loss (default: auto = the sampler)",
+    )
+    p.add_argument(
+        "--ema",
+        default="auto",
+        choices=("auto", "on", "off"),
+        help="average the weights over the last steps (default: auto = on in full mode); the better-validating weights are kept",
+    )
+    p.add_argument("--no-calibrate", dest="calibrate", action="store_false", help="do not fit a temperature to calibrate the confidence")
     p.add_argument("--dropout", type=float, default=None, help="dropout before the classifier while training (default: the variant's, 0.2 for B0)")
     p.add_argument("--workers", type=non_negative_int, default=None, help="image-loading worker processes (default: by device)")
-    p.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR from its last checkpoint")
-    add_device_flag(p)
-    add_json_flag(p, "one JSON object per event and line")
-    p.set_defaults(run=run)
 
 
 def config_from_args(args: argparse.Namespace):
@@ -60,7 +107,7 @@ def config_from_args(args: argparse.Namespace):
 
     return TrainConfig(
         data_dir=args.data_dir,
-        out_dir=args.out,
+        out_dir=getattr(args, "out", None) or tempfile.gettempdir(),  # lr-find writes nothing
         variant=args.variant,
         weights=args.weights,
         mode=args.mode,
@@ -72,10 +119,15 @@ def config_from_args(args: argparse.Namespace):
         val_split=args.val_split,
         seed=args.seed,
         device=args.device,
-        resume=args.resume,
+        resume=getattr(args, "resume", False),
         patience=args.patience,
         warmup_epochs=args.warmup_epochs,
         augment=args.augment,
+        flip=args.flip,
+        balance=args.balance,
+        ema=args.ema,
+        calibrate=args.calibrate,
+        tensorboard=getattr(args, "tensorboard", None),
         num_workers=args.workers,
         dropout=args.dropout,
     )
@@ -137,6 +189,13 @@ class TextReport:
                 + (f", {ev.mixed_precision} mixed precision" if ev.mixed_precision else "")
                 + (f"; {ev.num_test} test images set aside" if ev.num_test else "")
             )
+            if ev.mode_reason:
+                print(f"Mode: {ev.mode_reason}.")
+            details = [f"augmentation {ev.augment}" if ev.augment else "", f"EMA of the weights (decay {ev.ema_decay:.4f})" if ev.ema_decay else ""]
+            if any(details):
+                print("With " + ", ".join(d for d in details if d) + ".")
+            if ev.balance:
+                print(ev.balance)
             for past in ev.history:
                 self._epoch_line(past, past.seconds)
             self._epoch_began = self.clock()
@@ -168,6 +227,8 @@ class TextReport:
 
     def _epoch_line(self, m, seconds: float) -> None:
         val = "" if m.val_acc is None else f"  val loss {m.val_loss:.3f} acc {_pct(m.val_acc)}"
+        if m.val_acc is not None and getattr(m, "val_macro_f1", None) is not None:
+            val += f" macro F1 {m.val_macro_f1:.3f}" + (" (EMA)" if getattr(m, "ema", False) else "")
         print(
             f"epoch {m.epoch}/{m.epochs}  train loss {m.train_loss:.3f} acc {_pct(m.train_acc)}{val}"
             f"  lr {m.lr:.2e}  {_duration(seconds)}{'  *best' if m.is_best else ''}",

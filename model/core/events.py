@@ -41,6 +41,8 @@ class EpochMetrics:
     seconds: float
     is_best: bool = False
     backbone_frozen: bool = False
+    val_macro_f1: float | None = None  # beside accuracy: what counts when classes are imbalanced
+    ema: bool = False  # the val figures are of the averaged (EMA) weights, which validated better
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,10 @@ class TrainingStarted:
     run_dir: str
     history: tuple[EpochMetrics, ...] = ()  # epochs done before a resume
     num_test: int = 0  # images in the dataset's test/ folder: never trained or validated on
+    mode_reason: str = ""  # why this mode ("auto" chose it because …)
+    augment: str = ""  # the augmentation preset, with ", no flip" when flips are off
+    balance: str = ""  # one sentence on the class balance and what is done about it
+    ema_decay: float | None = None  # EMA of the weights, when on
 
 
 @dataclass(frozen=True)
@@ -160,7 +166,30 @@ class Finished:
         return FinishReason.of(self.reason)
 
 
+@dataclass(frozen=True)
+class LRFinderStep:
+    """One step of the learning-rate sweep: its rate and the smoothed loss so far."""
+
+    step: int
+    steps: int
+    lr: float
+    loss: float
+
+
+@dataclass(frozen=True)
+class LRFinderResult:
+    """The finished sweep: the loss-against-LR curve and the suggested rate (fastai's valley; steepest beside)."""
+
+    lrs: tuple[float, ...]
+    losses: tuple[float, ...]
+    suggestion: float
+    valley: float
+    steepest: float
+
+
 EVENT_NAMES = {
+    LRFinderStep: "lr_step",
+    LRFinderResult: "lr_result",
     TrainingStarted: "started",
     Notice: "notice",
     PreparingImages: "preparing",

@@ -14,7 +14,10 @@ from pathlib import Path
 
 from model.core.errors import StudioError
 
-MODES = ("head", "full")
+MODES = ("auto", "head", "full")  # auto: head when the backbone is pretrained, full when random
+AUGMENT_PRESETS = ("none", "light", "standard", "strong")  # model.training.augment
+BALANCE_CHOICES = ("auto", "sampler", "loss", "off")  # model.training.balance
+EMA_CHOICES = ("auto", "on", "off")  # model.training.ema
 DEFAULT_EPOCHS = 10
 FEATURE_CACHES = ("auto", "memory", "disk")
 
@@ -27,7 +30,7 @@ class TrainConfig:
     out_dir: str | Path
     variant: str = "b0"
     weights: str = "auto"  # "auto" (ImageNet if on disk, else random) | "imagenet" | "random" | a file path
-    mode: str = "head"  # "head" | "full"
+    mode: str = "auto"  # "auto" (head when pretrained, full when random) | "head" | "full"
     epochs: int | None = None  # default 10; on resume, more than before extends the run
     batch_size: int | None = None  # None: sized for the device
     lr: float | None = None  # peak learning rate of the head; None: by mode and weights
@@ -40,7 +43,12 @@ class TrainConfig:
     patience: int | None = None  # early stopping after this many epochs without a better val accuracy
     warmup_epochs: int | None = None  # full mode: epochs with a frozen backbone first (None: 1 if pretrained)
     backbone_lr_scale: float | None = None  # full mode: backbone LR / head LR (None: 0.1 pretrained, 1 random)
-    augment: bool = True  # full mode only; head mode trains on unaugmented features
+    augment: str | bool = "light"  # full mode: "none" | "light" | "standard" | "strong" (True/False: standard/none)
+    flip: bool = False  # random horizontal flips (full mode); off: wrong for digits, text, anything with a handedness
+    balance: str = "auto"  # class imbalance: "auto" (a remedy beyond 3:1) | "sampler" | "loss" | "off"
+    ema: str = "auto"  # EMA of the weights: "auto" (full mode) | "on" | "off"
+    calibrate: bool = True  # fit a temperature on the validation set after training
+    tensorboard: bool | None = None  # event files beside metrics.csv; None: when tensorboard is installed
     weight_decay: float = 0.05
     label_smoothing: float = 0.1
     num_workers: int | None = None  # DataLoader workers (None: the device's speed policy)
@@ -54,7 +62,13 @@ class TrainConfig:
 def check_config(config: TrainConfig) -> None:
     """Refuse settings that cannot work, with one sentence each, before anything heavy happens."""
     problems = [
-        (config.mode not in MODES, f"Unknown training mode {config.mode!r}: use 'head' or 'full'."),
+        (config.mode not in MODES, f"Unknown training mode {config.mode!r}: use 'auto', 'head' or 'full'."),
+        (
+            not isinstance(config.augment, bool) and config.augment not in AUGMENT_PRESETS,
+            f"Unknown augmentation {config.augment!r}: use none, light, standard or strong.",
+        ),
+        (config.balance not in BALANCE_CHOICES, "The class balancing must be auto, sampler, loss or off."),
+        (config.ema not in EMA_CHOICES, "The weight averaging (EMA) must be auto, on or off."),
         (config.epochs is not None and config.epochs < 1, "The number of epochs must be at least 1."),
         (config.batch_size is not None and config.batch_size < 2, "The batch size must be at least 2 (batch norm needs two images)."),
         (config.image_size is not None and config.image_size < 16, "The image size must be at least 16 pixels."),
@@ -72,4 +86,6 @@ def check_config(config: TrainConfig) -> None:
         raise StudioError(f"The output folder {out} is inside the dataset: choose a folder outside {data}.")
 
 
-__all__ = ["DEFAULT_EPOCHS", "FEATURE_CACHES", "MODES", "TrainConfig", "check_config"]
+__all__ = [
+    "AUGMENT_PRESETS", "BALANCE_CHOICES", "DEFAULT_EPOCHS", "EMA_CHOICES", "FEATURE_CACHES", "MODES", "TrainConfig", "check_config",
+]

@@ -115,6 +115,7 @@ class AttentionResult:
     cam_layer: CamLayer | None = None  # the stage Grad-CAM was taken at
     cam_layers: list[CamLayer] = field(default_factory=list)  # every stage a CAM can be taken at, with its grid
     x: np.ndarray | None = None  # [N, 3, H, W] float32: the preprocessed input, for re-running perturbations
+    temperature: float = 1.0  # the model's calibration: probabilities are softmax(logits / temperature)
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -132,8 +133,8 @@ class AttentionResult:
         return f"class {index}"
 
     def probabilities(self, i: int = 0) -> np.ndarray:
-        """Softmax of image ``i``'s logits, float64 [K]."""
-        z = self.logits[i].astype(np.float64)
+        """Calibrated softmax of image ``i``'s logits, float64 [K]."""
+        z = self.logits[i].astype(np.float64) / self.temperature
         e = np.exp(z - z.max())
         return e / e.sum()
 
@@ -270,7 +271,7 @@ def analyse_image(
     pil = image if isinstance(image, Image.Image) else load_image(image, draft_size=(prep.resize_size, prep.resize_size))
     x = eval_tensor(pil.convert("RGB"), prep)
     crop = (denormalize(x, prep).permute(1, 2, 0).numpy() * 255.0 + 0.5).astype(np.uint8)
-    return analyse_tensor(
+    result = analyse_tensor(
         model,
         x.unsqueeze(0),
         target_classes=None if target_class is None else [int(target_class)],
@@ -280,3 +281,5 @@ def analyse_image(
         with_gradcam=with_gradcam,
         cam_layer=cam_layer,
     )
+    result.temperature = float(getattr(source, "temperature", 1.0))
+    return result

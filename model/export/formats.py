@@ -35,9 +35,24 @@ class ExportReport:
     metadata: dict[str, str] = field(default_factory=dict)
 
 
-def export_metadata(variant: str, class_names: list[str], prep: Preprocessing) -> dict[str, str]:
+class Calibrated(nn.Module):
+    """``model``'s logits divided by the bundle's temperature: the exported file's softmax is calibrated."""
+
+    def __init__(self, model: nn.Module, temperature: float) -> None:
+        super().__init__()
+        self.model = model
+        self.temperature = float(temperature)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x) / self.temperature
+
+
+def export_metadata(variant: str, class_names: list[str], prep: Preprocessing, temperature: float = 1.0) -> dict[str, str]:
     """String key/values stored in the exported file (ONNX metadata_props allow strings only)."""
     return {
+        # The outputs are already divided by it; it is here so readers know the file is calibrated.
+        "temperature": repr(float(temperature)),
+        "output": "logits divided by temperature: softmax gives calibrated probabilities",
         "producer": "EfficientNet Studio",
         "variant": variant,
         "class_names": json_text(list(class_names)),  # valid UTF-8 even for undecodable folder names
@@ -81,10 +96,13 @@ def export_model(
     class_names: list[str],
     preprocessing: Preprocessing,
     tolerance: float = 1e-3,
+    temperature: float = 1.0,
 ) -> ExportReport:
     """Export ``model`` as ``fmt`` to ``out`` and verify it; a mismatch above ``tolerance`` is an error."""
     kind = get_format(fmt)
-    meta = export_metadata(variant, class_names, preprocessing)
+    meta = export_metadata(variant, class_names, preprocessing, temperature)
+    if temperature != 1.0:
+        model = Calibrated(model, temperature).eval()
     path = kind.write(model, out, preprocessing.crop_size, meta)
     diff = verify_export(path, kind.name, model, preprocessing.crop_size)
     if not diff <= tolerance:
@@ -96,13 +114,14 @@ def export_model(
 
 
 def export_bundle(bundle_path: str | os.PathLike, fmt: str, out: str | os.PathLike) -> ExportReport:
-    """Export a fine-tuned bundle (``model.pt``) to ONNX or TorchScript."""
+    """Export a fine-tuned bundle (``model.pt``) through the table of formats, calibrated by its temperature."""
     from model.nets.bundle import load_bundle
 
     bundle = load_bundle(bundle_path)  # validates, including bundles from older versions
     return export_model(
         bundle.build_model(), fmt, out,
         variant=bundle.variant, class_names=bundle.class_names, preprocessing=bundle.preprocessing,
+        temperature=bundle.temperature,
     )
 
 

@@ -35,7 +35,7 @@ from model.nets.weights import ProgressCallback
 
 @dataclass(frozen=True)
 class Prediction:
-    """The top-k classes of one file (scores are softmax probabilities, descending), or its error."""
+    """The top-k classes of one file (scores are calibrated softmax probabilities, descending), or its error."""
 
     path: str
     labels: list[str]
@@ -218,7 +218,7 @@ class Predictor:
             if d.tensor is None:
                 return Prediction(d.path, [], [], [], d.error, d.seconds)
             start = time.perf_counter()
-            [scores], [idx] = _ranked(lane(d.tensor.unsqueeze(0)), k)
+            [scores], [idx] = _ranked(self._calibrated(lane(d.tensor.unsqueeze(0))), k)
             return Prediction(d.path, [names[i] for i in idx], scores, idx, None, d.seconds + time.perf_counter() - start)
 
         yield from ordered_map(classify, paths, self.lanes, 2 * self.lanes, cancel, name="classify")
@@ -243,7 +243,12 @@ class Predictor:
                 yield Prediction(d.path, [names[i] for i in idx], s, idx, None, d.seconds + share)
 
     def _top_k(self, batch: torch.Tensor, k: int) -> tuple[list[list[float]], list[list[int]]]:
-        return _ranked(self.runner(batch), k)
+        return _ranked(self._calibrated(self.runner(batch)), k)
+
+    def _calibrated(self, logits: np.ndarray) -> np.ndarray:
+        """Logits divided by the model's temperature, so their softmax is its calibrated confidence."""
+        temperature = float(getattr(self.classifier, "temperature", 1.0))
+        return logits / temperature if temperature != 1.0 else logits
 
 
 def _ranked(logits: np.ndarray, k: int) -> tuple[list[list[float]], list[list[int]]]:

@@ -37,6 +37,9 @@ class Bundle:
     config: dict[str, Any] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
+    # Calibration (``model.training.calibration``): probabilities are softmax(logits / temperature).
+    # Bundles from before calibration have none and load with 1.
+    temperature: float = 1.0
 
     @property
     def num_classes(self) -> int:
@@ -77,6 +80,7 @@ def bundle_to_dict(bundle: Bundle) -> dict[str, Any]:
         "config": bundle.config,
         "history": bundle.history,
         "versions": bundle.versions or current_versions(),
+        "temperature": float(bundle.temperature),
     }
 
 
@@ -133,6 +137,9 @@ def bundle_from_dict(obj: Any, source: str = "bundle") -> Bundle:
         if len(class_names) < 1:
             raise ValueError("no class names")
         image_size, preprocessing = int(obj["image_size"]), Preprocessing.from_dict(obj["preprocessing"])
+        temperature = float(obj.get("temperature", 1.0))  # bundles from before calibration have none
+        if not 0 < temperature < float("inf"):
+            raise ValueError(f"temperature {temperature} is not a positive number")
     except Exception as e:
         raise BundleError(f"{source}: the bundle is incomplete or damaged ({_first_line(e)}).") from None
     # A hostile or damaged recipe used to divide by zero, print "nan%" or allocate gigabytes.
@@ -151,6 +158,7 @@ def bundle_from_dict(obj: Any, source: str = "bundle") -> Bundle:
             config=dict(obj.get("config") or {}),
             history=list(obj.get("history") or []),
             versions=dict(obj.get("versions") or {}),
+            temperature=temperature,
         )
     except BundleError:
         raise

@@ -35,6 +35,7 @@ class Classifier:
     class_names: list[str]
     preprocessing: Preprocessing
     source: str  # for people: "ImageNet weights", "random weights", "run <run folder>", "bundle pets.pt", …
+    temperature: float = 1.0  # calibration: probabilities are softmax(logits / temperature)
 
     @property
     def num_classes(self) -> int:
@@ -102,7 +103,9 @@ def load_classifier(
 
     if bundle is not None:
         b = load_bundle(bundle)
-        return Classifier(b.build_model(), get_variant(b.variant), list(b.class_names), b.preprocessing, bundle_title(bundle))
+        return Classifier(
+            b.build_model(), get_variant(b.variant), list(b.class_names), b.preprocessing, bundle_title(bundle), b.temperature
+        )
 
     v = variant if isinstance(variant, Variant) else get_variant(variant)
     # A str is a keyword or a path; a Path object is always a path.

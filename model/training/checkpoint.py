@@ -38,7 +38,10 @@ from model.training.checkpoint_check import checkpoint_problem
 
 CHECKPOINT_FORMAT = "efficientnet-studio-checkpoint"
 CHECKPOINT_VERSION = 1
-METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds", "is_best", "backbone_frozen")
+METRIC_COLUMNS = (
+    "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds", "is_best", "backbone_frozen",
+    "val_macro_f1", "ema",
+)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -19,6 +20,9 @@ from model.training.distributed import DistContext
 from model.training.loop import BatchSize, Stepper
 from model.training.schedule import WarmupCosine
 from model.training.settings import RunSettings
+
+if TYPE_CHECKING:
+    from model.training.quality import RunQuality
 
 Samples = list[tuple[Path, int]]  # (image path, class index)
 
@@ -42,6 +46,7 @@ class RunContext:
     val_samples: Samples
     feature_cache: str  # head mode: "auto" | "memory" | "disk", as this run was asked
     cache_dir: Path  # head mode: where features go when they do not fit in memory
+    quality: "RunQuality | None" = None  # balance, EMA and mixing (model.training.quality)
 
     def stop_requested(self) -> bool:
         """Whether to stop now. Distributed, a stop on any rank is a stop on all, agreed at the same step."""

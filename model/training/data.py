@@ -283,24 +283,13 @@ def eval_preprocessing(variant: str, image_size: int | None = None) -> Preproces
 
 
 def train_transform(image_size: int, augment: bool = True) -> Callable[[Image.Image], "torch.Tensor"]:
-    """RGB PIL image → uint8 tensor [3, S, S] with the training augmentation.
+    """RGB PIL image → uint8 tensor [3, S, S]: the ``standard`` preset with flips, or ``none``.
 
-    Random resized crop, horizontal flip and a light colour jitter. Normalisation
-    happens later, on whole batches on the device (``model.imaging.transforms.normalize_batch``).
+    The presets themselves live in ``model.training.augment``.
     """
-    import torchvision.transforms.v2 as T
+    from model.training.augment import train_transform as preset_transform
 
-    if not augment:
-        return T.Compose([T.Resize(image_size, antialias=True), T.CenterCrop(image_size), T.PILToTensor()])
-    return T.Compose(
-        [
-            # A milder minimum scale than ImageNet's 0.08: small user datasets lose the object otherwise.
-            T.RandomResizedCrop(image_size, scale=(0.35, 1.0), antialias=True),
-            T.RandomHorizontalFlip(),
-            T.ColorJitter(brightness=0.2, contrast=0.2, saturation=0.2),
-            T.PILToTensor(),
-        ]
-    )
+    return preset_transform(image_size, "standard" if augment else "none", flip=True)
 
 
 __all__ = [

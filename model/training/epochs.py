@@ -25,7 +25,7 @@ from typing import Iterable, Iterator
 import torch
 import torch.nn.functional as F
 
-from model.training.data import train_transform
+from model.training.augment import train_transform
 from model.nets.device import cpu_cores
 from model.core.errors import DatasetError
 from model.core.throttle import Throttle
@@ -97,8 +97,12 @@ class ModeData:
 
     def train_fn(self, x: torch.Tensor, y: torch.Tensor) -> StepResult:
         if self.sum_scale is None:  # one process: the plain mean loss
-            return self.ctx.stepper.train_step(x, y)
-        return self.ctx.stepper.train_step(x, y, self.sum_scale)
+            out = self.ctx.stepper.train_step(x, y)
+        else:
+            out = self.ctx.stepper.train_step(x, y, self.sum_scale)
+        if self.ctx.quality is not None:
+            self.ctx.quality.after_step(self.ctx.net)  # the EMA of the weights, when there is one
+        return out
 
     def train_steps(self, epoch: int, batches: Iterator, total: int, min_chunk: int = 1):
         """Run an epoch's batches of (inputs, labels, failed); returns (loss, acc) or None when stopped.
@@ -194,11 +198,12 @@ class FullModeData(ModeData):
         size = t.settings.image_size
         self.val = ImageSamples(t.val_samples, partial(decode_for_eval, prep=t.prep))
         self.train = ImageSamples(
-            t.train_samples, partial(decode_for_training, image_size=size), train_transform(size, t.settings.augment)
+            t.train_samples, partial(decode_for_training, image_size=size), train_transform(size, t.settings.augment, t.settings.flip)
         )
         self.train_active = list(range(len(self.train)))
         self.val_active = list(range(len(self.val)))
-        self.sampler = SubsetSampler(self.train_active, shuffle=True, seed=t.settings.seed, augment_seeds=True)
+        balanced = t.quality.sampler(self.train_active, t.settings.seed) if t.quality is not None else None
+        self.sampler = balanced or SubsetSampler(self.train_active, shuffle=True, seed=t.settings.seed, augment_seeds=True)
         self.batches: ShardedBatchSampler | None = None  # distributed only
 
     def prepare(self) -> Iterator[object]:
@@ -253,8 +258,9 @@ class FullModeData(ModeData):
             return StepResult(0.0, 0, 0)
         return super().train_fn(x, y)
 
-    def validate(self, alone: bool = False):
-        """Validate, all ranks together (``alone``: this process on every sample, with no other rank)."""
+    def validate(self, module: torch.nn.Module | None = None, alone: bool = False):
+        """Validate ``module`` (default: the network being trained; else its EMA), all ranks together
+        (``alone``: this process on every sample, with no other rank)."""
         t, dist = self.ctx, self.ctx.dist
         together = dist.enabled and not alone
         t.net.eval()
@@ -270,7 +276,7 @@ class FullModeData(ModeData):
             # validating alone happens after the training, when a stop has nothing left to cut short.
             if self.control.stopped and not dist.enabled and not alone:
                 return None
-            for out in run_in_chunks(lambda x, y: t.stepper.logits(x), b.images, b.labels, t.batch_size, t.stepper.free_memory):
+            for out in run_in_chunks(lambda x, y: t.stepper.logits(x, module), b.images, b.labels, t.batch_size, t.stepper.free_memory):
                 if isinstance(out, torch.Tensor):
                     logits.append(out)
             indices += b.indices.tolist()
@@ -340,15 +346,16 @@ class HeadModeData(ModeData):
 
         return (yield from self.train_steps(epoch, batches(), len(order)))
 
-    def validate(self, alone: bool = False):
+    def validate(self, module: torch.nn.Module | None = None, alone: bool = False):
         # Distributed, every rank validates everything: on cached features it is cheap, and the
         # ranks get identical results without exchanging anything.
         t = self.ctx
         t.net.classifier.eval()
+        head = None if module is None else module.classifier  # an EMA of the whole network: its head
         logits = []
         for start in range(0, len(self.val_active), 4096):
             idx = self.val_active[start : start + 4096]
-            logits.append(t.stepper.logits(self.store.rows(idx)))
+            logits.append(t.stepper.logits(self.store.rows(idx), head))
         yield from ()
         labels = [self.labels[self.val_active]] if self.val_active else []
         return self.summarize_val(self.samples, self.val_active, labels, logits)

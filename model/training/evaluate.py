@@ -2,7 +2,11 @@
 
 ``evaluate(bundle, folder)`` gives the accuracy, the confusion matrix with class
 names (rows: true class, columns: predicted class), per-class precision, recall
-and F1, and the misclassified files sorted by loss (worst first). Training uses
+and F1, the misclassified files sorted by loss (worst first), the expected
+calibration error (``ece``: top-1, 15 bins) and the reliability diagram's bins.
+Probabilities are the bundle's calibrated ones (logits / temperature).
+``evaluate(..., tta=True)`` adds test-time augmentation figures under ``tta``,
+beside (never instead of) the plain ones. Training uses
 ``evaluation_from_outputs`` on its validation set, so the run folder's
 ``evaluation.json`` holds exactly what ``evaluate`` computes for the best model.
 """
@@ -40,6 +44,10 @@ class Evaluation:
     num_images: int
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     records: list[tuple[str, int, int, float]] = field(default_factory=list)  # (path, true, predicted, loss) per image
+    ece: float = 0.0  # expected calibration error: top-1, 15 equal-width bins
+    temperature: float = 1.0  # the calibration the probabilities were computed with
+    reliability: dict | None = None  # ``ReliabilityBins.to_dict()``: what the reliability diagram draws
+    tta: dict | None = None  # with test-time augmentation: accuracy, macro_f1, loss, ece
 
     def files_in_cell(self, true: int, predicted: int) -> list[str]:
         """The images behind one confusion-matrix cell, worst first (what a click on the cell shows)."""
@@ -60,8 +68,12 @@ class Evaluation:
             "confusion_matrix": self.confusion_matrix,
             "per_class": self.per_class,
             "macro_f1": self.macro_f1,
+            "ece": self.ece,
+            "temperature": self.temperature,
+            "reliability": self.reliability,
             "mistakes": [asdict(m) for m in self.mistakes],
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+            **({"tta": self.tta} if self.tta is not None else {}),
         }
 
     @classmethod
@@ -77,16 +89,27 @@ class Evaluation:
             loss=float(d.get("loss", 0.0)),
             num_images=int(d.get("num_images", 0)),
             skipped=[(str(s["path"]), str(s["reason"])) for s in d.get("skipped", [])],
+            ece=float(d.get("ece", 0.0)),
+            temperature=float(d.get("temperature", 1.0)),
+            reliability=d.get("reliability"),
+            tta=d.get("tta"),
         )
 
 
 def evaluation_from_outputs(
-    class_names: Sequence[str], paths: Sequence[str | os.PathLike], labels: torch.Tensor, logits: torch.Tensor
+    class_names: Sequence[str],
+    paths: Sequence[str | os.PathLike],
+    labels: torch.Tensor,
+    logits: torch.Tensor,
+    temperature: float = 1.0,
 ) -> Evaluation:
-    """Build an ``Evaluation`` from per-image logits [N, C] and true labels [N]."""
+    """Build an ``Evaluation`` from per-image logits [N, C] and true labels [N]; probabilities and
+    losses are of ``logits / temperature``."""
+    from model.training.calibration import reliability_bins
+
     k = len(class_names)
     labels = labels.long().cpu()
-    logits = logits.float().cpu()
+    logits = logits.float().cpu() / float(temperature)
     n = int(labels.shape[0])
     losses = F.cross_entropy(logits, labels, reduction="none") if n else torch.zeros(0)
     probs = logits.softmax(1) if n else torch.zeros(0, k)
@@ -108,6 +131,7 @@ def evaluation_from_outputs(
         for i in wrong
     ]
     mistakes.sort(key=lambda m: m.loss, reverse=True)
+    bins = reliability_bins(probs, labels)
     return Evaluation(
         accuracy=float((preds == labels).sum()) / n if n else 0.0,
         class_names=list(class_names),
@@ -117,7 +141,15 @@ def evaluation_from_outputs(
         loss=float(losses.mean()) if n else 0.0,
         num_images=n,
         records=[(str(paths[i]), int(labels[i]), int(preds[i]), float(losses[i])) for i in range(n)],
+        ece=bins.ece,
+        temperature=float(temperature),
+        reliability=bins.to_dict(),
     )
+
+
+def summary(ev: Evaluation) -> dict:
+    """The headline figures of an evaluation (what ``tta`` reports)."""
+    return {"accuracy": ev.accuracy, "macro_f1": ev.macro_f1, "loss": ev.loss, "ece": ev.ece}
 
 
 def evaluate(
@@ -127,8 +159,13 @@ def evaluate(
     progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
     batch_size: int | None = None,
+    tta: bool = False,
 ) -> Evaluation:
     """Evaluate a bundle (path or ``Bundle``) on a class-folder dataset.
+
+    ``tta``: also evaluate with test-time augmentation (``model.training.tta``: the
+    mirror only when the model was trained with flips, and a slight zoom), reported
+    in ``Evaluation.tta``.
 
     Uses the folder's ``test/`` part when it has a train/val/test layout (the images set aside from
     training), else its ``val/`` part when it has train/ and val/, every image otherwise.
@@ -162,7 +199,10 @@ def evaluate(
     size = BatchSize(batch_size or 32)
     loader = make_loader(dataset, SubsetSampler(list(range(len(samples))), shuffle=False), size.value, policy.loader_workers, policy.pin_memory)
 
-    outputs, labels, kept, skipped = [], [], [], [(str(p), r) for p, r in scan.skipped]
+    from model.training.tta import tta_logits
+
+    flip = bool(b.config.get("flip", True)) and b.config.get("augment", True) not in (False, "none")
+    outputs, tta_outputs, labels, kept, skipped = [], [], [], [], [(str(p), r) for p, r in scan.skipped]
     done = 0
     with cpu_threads_beside(dev, policy.loader_workers):
         for batch in loader:
@@ -172,6 +212,8 @@ def evaluate(
             for out in run_in_chunks(lambda x, y: stepper.logits(x), batch.images, batch.labels, size, stepper.free_memory):
                 if isinstance(out, torch.Tensor):
                     outputs.append(out)
+            if tta:
+                tta_outputs.append(tta_logits(stepper, batch.images, flip, b.temperature))
             labels.append(batch.labels)
             kept += batch.indices.tolist()
             done += len(batch) + len(batch.failed)
@@ -179,8 +221,10 @@ def evaluate(
                 progress(done, len(samples))
     if not kept:
         raise DatasetError(f"{data_dir}: none of the images could be decoded.")
-    ev = evaluation_from_outputs(
-        b.class_names, [str(samples[i][0]) for i in kept], torch.cat(labels), torch.cat(outputs)
-    )
+    paths = [str(samples[i][0]) for i in kept]
+    ev = evaluation_from_outputs(b.class_names, paths, torch.cat(labels), torch.cat(outputs), b.temperature)
     ev.skipped = skipped
+    if tta:
+        ev.tta = summary(evaluation_from_outputs(b.class_names, paths, torch.cat(labels), torch.cat(tta_outputs)))
+        ev.tta["views"] = 3 if flip else 2
     return ev

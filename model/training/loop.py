@@ -2,7 +2,8 @@
 
 ``Stepper`` owns the per-step mechanics the engine should not care about: moving
 uint8 batches to the device and normalising them there, channels_last, mixed
-precision (autocast, and a gradient scaler for float16), label smoothing.
+precision (autocast, and a gradient scaler for float16), label smoothing, class
+weights in the loss and mixup/cutmix (``model.training.augment.BatchMixer``).
 ``run_in_chunks`` feeds it a batch in chunks of the current batch size and, when
 the device runs out of memory, halves the batch size and carries on from the
 chunk that failed, so no step is lost and no sample is counted twice.
@@ -61,6 +62,8 @@ class Stepper:
         optimizer: torch.optim.Optimizer | None = None,
         label_smoothing: float = LABEL_SMOOTHING,
         train_module: nn.Module | None = None,
+        class_weights: torch.Tensor | None = None,
+        mixer: Callable | None = None,
     ) -> None:
         self.module = module
         # What training steps run: ``module`` itself, or its DistributedDataParallel wrapper.
@@ -71,6 +74,8 @@ class Stepper:
         self.prep = prep
         self.optimizer = optimizer
         self.label_smoothing = label_smoothing
+        self.class_weights = None if class_weights is None else class_weights.to(device)
+        self.mixer = mixer  # (x, y) -> (x, targets): mixup/cutmix on some batches
         self.amp_dtype = policy.amp_dtype if device.type == "cuda" else None
         # float16 needs loss scaling against underflow; bfloat16 has float32's range and does not.
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
@@ -96,12 +101,16 @@ class Stepper:
         """
         x = self.to_device(x)
         y = y.to(self.device, non_blocking=True)
+        target = y
+        if self.mixer is not None:
+            x, target = self.mixer(x, y)
+        ce = dict(label_smoothing=self.label_smoothing, weight=self.class_weights)
         with self._autocast():
             logits = self.train_module(x)
             if sum_scale is None:
-                loss = F.cross_entropy(logits.float(), y, label_smoothing=self.label_smoothing)
+                loss = F.cross_entropy(logits.float(), target, **ce)
             else:
-                loss = F.cross_entropy(logits.float(), y, label_smoothing=self.label_smoothing, reduction="sum") * sum_scale
+                loss = F.cross_entropy(logits.float(), target, reduction="sum", **ce) * sum_scale
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.step(self.optimizer)
@@ -111,10 +120,11 @@ class Stepper:
         return StepResult(loss_sum, (logits.detach().argmax(1) == y).sum(), n)
 
     @torch.no_grad()
-    def logits(self, x: torch.Tensor) -> torch.Tensor:
-        """Eval-mode outputs as float32 on the CPU (``module`` must already be in eval mode)."""
+    def logits(self, x: torch.Tensor, module: nn.Module | None = None) -> torch.Tensor:
+        """Eval-mode outputs of ``module`` (default: the stepper's) as float32 on the CPU; it must
+        already be in eval mode. Another module: the EMA of the weights, validated the same way."""
         with self._autocast():
-            out = self.module(self.to_device(x))
+            out = (module or self.module)(self.to_device(x))
         return out.float().cpu()
 
     def free_memory(self) -> None:

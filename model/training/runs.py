@@ -135,6 +135,7 @@ def read_metrics_csv(path: str | os.PathLike) -> tuple[EpochMetrics, ...]:
                 val_loss=number(r.get("val_loss")), val_acc=number(r.get("val_acc")), lr=float(r["lr"]),
                 seconds=float(r.get("seconds") or 0.0), is_best=flag(r.get("is_best")),
                 backbone_frozen=flag(r.get("backbone_frozen")),
+                val_macro_f1=number(r.get("val_macro_f1")), ema=flag(r.get("ema")),  # absent in older runs
             )
             for e, r in zip(epochs, rows)
         )

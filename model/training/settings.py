@@ -17,6 +17,8 @@ from model.core.errors import BundleError
 from model.core.states import TrainMode
 from model.core.train_config import DEFAULT_EPOCHS, TrainConfig
 from model.core.variants import get_variant
+from model.training.augment import preset_name
+from model.training.auto import resolve_mode
 from model.training.schedule import default_lr
 
 # Settings a resumed run takes from the new request when it gives them; the rest come from the checkpoint.
@@ -44,7 +46,12 @@ class RunSettings:
     patience: int | None
     warmup_epochs: int
     backbone_lr_scale: float
-    augment: bool
+    augment: str  # a preset of model.training.augment
+    flip: bool
+    balance: str  # "auto" | "sampler" | "loss" | "off"
+    ema: str  # "auto" | "on" | "off"
+    calibrate: bool
+    tensorboard: bool | None
     weight_decay: float
     label_smoothing: float
     num_workers: int | None
@@ -60,7 +67,7 @@ class RunSettings:
     @property
     def augments(self) -> bool:
         """Head mode trains on features of unaugmented images, whatever ``augment`` says."""
-        return self.trains_backbone and self.augment
+        return self.trains_backbone and self.augment != "none"
 
     def backbone_frozen(self, epoch: int) -> bool:
         return not self.trains_backbone or epoch <= self.warmup_epochs
@@ -83,10 +90,13 @@ class RunSettings:
                 val_dir=_optional(str, d["val_dir"]), val_split=float(d["val_split"]), seed=int(d["seed"]),
                 device=str(d["device"]), resume=bool(d["resume"]), patience=_optional(int, d["patience"]),
                 warmup_epochs=int(d["warmup_epochs"] or 0), backbone_lr_scale=float(d["backbone_lr_scale"]),
-                augment=bool(d["augment"]), weight_decay=float(d["weight_decay"]), label_smoothing=float(d["label_smoothing"]),
+                augment=preset_name(d["augment"]), weight_decay=float(d["weight_decay"]), label_smoothing=float(d["label_smoothing"]),
                 num_workers=_optional(int, d["num_workers"]), feature_cache=str(d["feature_cache"]),
                 dropout=_optional(float, d["dropout"]), pretrained=bool(d["pretrained"]),
                 weights_source=str(d["weights_source"] or d["weights"]),
+                # Runs from before these settings: flips were always on, the rest did not exist.
+                flip=bool(saved.get("flip", True)), balance=str(d["balance"]), ema=str(d["ema"]),
+                calibrate=bool(d["calibrate"]), tensorboard=_optional(bool, d["tensorboard"]),
             )
         except (TypeError, ValueError, KeyError) as e:
             raise BundleError(f"The run's saved settings are damaged ({e}): start a new run.") from None
@@ -122,10 +132,11 @@ def resumed(saved: RunSettings, config: TrainConfig) -> RunSettings:
 def resolve(request: TrainConfig, *, variant: str, pretrained: bool, weights_source: str, batch_size: int) -> RunSettings:
     """A new run's settings: the request, what building the network and sizing the batch decided, and
     the defaults that depend on them (learning rate, warm-up, backbone learning-rate scale)."""
-    mode = TrainMode(request.mode)
+    mode = TrainMode(resolve_mode(request.mode, pretrained, weights_source)[0])
     full_pretrained = pretrained and mode is TrainMode.FULL
     values = {f.name: getattr(request, f.name) for f in fields(TrainConfig)}
     values.update(
+        augment=preset_name(request.augment),
         variant=variant,
         mode=mode,
         batch_size=int(batch_size),

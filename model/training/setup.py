@@ -189,8 +189,9 @@ class Optimisation:
     stepper: Stepper
 
 
-def build_optimisation(settings: RunSettings, net: torch.nn.Module, where: Placement, prep) -> Optimisation:
-    """Move the network to the device and build its optimiser, schedule and stepper (DDP-wrapped when distributed)."""
+def build_optimisation(settings: RunSettings, net: torch.nn.Module, where: Placement, prep, quality=None) -> Optimisation:
+    """Move the network to the device and build its optimiser, schedule and stepper (DDP-wrapped when distributed);
+    ``quality`` (a ``model.training.quality.RunQuality``) adds class weights to the loss and mixup/cutmix."""
     if settings.dropout is not None:
         set_head_dropout(net, settings.dropout)
     net = net.to(where.device)
@@ -201,7 +202,11 @@ def build_optimisation(settings: RunSettings, net: torch.nn.Module, where: Place
     module = net if settings.trains_backbone else net.classifier
     # A backbone frozen for warm-up epochs has parameters that stop getting gradients.
     wrapped = where.dist.wrap(module, where.device, find_unused_parameters=settings.trains_backbone and settings.warmup_epochs > 0)
-    stepper = Stepper(module, where.device, where.policy, prep, optimizer, settings.label_smoothing, train_module=wrapped)
+    stepper = Stepper(
+        module, where.device, where.policy, prep, optimizer, settings.label_smoothing, train_module=wrapped,
+        class_weights=quality.loss_weights() if quality is not None else None,
+        mixer=quality.mixer(settings.augment, settings.seed) if quality is not None and settings.trains_backbone else None,
+    )
     return Optimisation(net, optimizer, schedule, stepper)
 
 

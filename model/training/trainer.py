@@ -53,6 +53,10 @@ from model.training.setup import (
     start_run_network,
 )
 from model.core.errors import DatasetError, StudioError
+from model.nets.bundle import load_bundle
+from model.training.auto import resolve_ema, resolve_mode
+from model.training.quality import RunQuality, Validation, calibrate
+from model.training.tensorboard_log import open_writer
 
 
 class Trainer:
@@ -64,6 +68,11 @@ class Trainer:
         self.paths = RunPaths(Path(config.out_dir).expanduser())
         self.history: list[dict] = []
         self.best_val_acc: float | None = None
+        self.best_score: tuple[float, float] | None = None  # (macro F1 or accuracy, −loss) of the best epoch
+        self.best_ema = False  # the best weights so far are the EMA's
+        self.tensorboard = None
+        self.mode_reason = ""
+        self.ema_decay: float | None = None
         self.best_val_loss: float | None = None
         self.best_epoch = 0
         self.stale_epochs = 0  # epochs since the best one, for early stopping
@@ -97,20 +106,26 @@ class Trainer:
         self.test_dir, self.num_test = data.test_dir, data.num_test
         if ckpt is not None:
             net, settings = ckpt.bundle.build_model(), saved
+            self.mode_reason = f"{settings.mode} mode, as the run was started"
         else:
             net, settings = yield from start_run_network(request, data.class_names)
+            self.mode_reason = resolve_mode(request.mode, settings.pretrained, settings.weights_source)[1]
         yield from mode_notices(settings)
         where = yield from place(settings, ckpt, len(data.train), len(data.val))
         self.dist = where.dist
         self.settings = settings = replace(settings, batch_size=where.batch_size)
         prep = eval_preprocessing(settings.variant, settings.image_size)
-        opt = build_optimisation(settings, net, where, prep)
+        steps = -(-len(data.train) // max(1, where.batch_size)) if settings.trains_backbone else 1
+        self.quality = RunQuality(settings, [y for _, y in data.train], list(data.class_names), steps)
+        opt = build_optimisation(settings, net, where, prep, self.quality)
+        if resolve_ema(settings.ema, str(settings.mode)):
+            self.ema_decay = self.quality.start_ema(opt.net)
         self.optimizer = opt.optimizer
         self.ctx = RunContext(
             settings=settings, control=self.control, dist=where.dist, device=where.device, policy=where.policy,
             prep=prep, net=opt.net, stepper=opt.stepper, schedule=opt.schedule, batch_size=BatchSize(where.batch_size),
             workers=where.workers, train_samples=data.train, val_samples=data.val,
-            feature_cache=self.config.feature_cache, cache_dir=self.paths.cache,
+            feature_cache=self.config.feature_cache, cache_dir=self.paths.cache, quality=self.quality,
         )
         if ckpt is not None:
             restore(opt, ckpt)
@@ -166,13 +181,21 @@ class Trainer:
             run_dir=str(self.paths.root),
             history=history_events(self.history),
             num_test=self.num_test,
+            mode_reason=self.mode_reason,
+            augment=(s.augment + ("" if s.flip else ", no flip")) if s.trains_backbone else "none (head mode)",
+            balance=self.quality.balance.describe() if self.quality.balance.imbalanced else "",
+            ema_decay=self.ema_decay,
         )
+        if self.dist.is_main:
+            self.tensorboard = open_writer(self.paths.root, s.tensorboard)
         self.data = (FullModeData if s.trains_backbone else HeadModeData)(ctx)
         try:
             with cpu_threads_beside(ctx.device, ctx.workers):
                 yield from self._epochs()
         finally:
             self.data.close()
+            if self.tensorboard is not None:
+                self.tensorboard.close()
         yield from self._finish()
 
     def _epochs(self) -> Iterator[object]:
@@ -189,17 +212,31 @@ class Trainer:
                 raise self._diverged(e.value, f"epoch {e.epoch}, step {e.step}") from None
             if result is None:  # stopped mid-epoch: not counted, redone on resume
                 return
-            val = yield from self.data.validate()
+            val = yield from self._validate()
             if val is None:
                 return
-            if val[0] is not None and not math.isfinite(val[0]):
-                raise self._diverged(val[0], f"epoch {epoch}'s validation")
+            if val.loss is not None and not math.isfinite(val.loss):
+                raise self._diverged(val.loss, f"epoch {epoch}'s validation")
             yield from self._end_epoch(epoch, result, val, time.perf_counter() - started)
             if s.patience and self.stale_epochs >= s.patience:
                 self.finish_reason = FinishReason.EARLY_STOPPING.describe(
                     f"no better val accuracy in {self.stale_epochs} epochs"
                 )
                 return
+
+    def _validate(self):
+        """The raw weights' validation, or the EMA's when it is better (then the bundle keeps the EMA)."""
+        raw = yield from self.data.validate()
+        if raw is None:
+            return None
+        raw = self.quality.scored(Validation(*raw))
+        averaged = None
+        if self.quality.ema is not None and raw.outputs is not None:
+            ema = yield from self.data.validate(self.quality.ema.module)
+            if ema is None:
+                return None
+            averaged = self.quality.scored(Validation(*ema))
+        return self.quality.better_of(raw, averaged)
 
     def _unfreeze_if_due(self, epoch: int) -> Iterator[object]:
         s = self.settings
@@ -209,24 +246,29 @@ class Trainer:
         if epoch == s.warmup_epochs + 1 and epoch > 1:
             yield Notice(f"Epoch {epoch}: the backbone is unfrozen and trains at {s.backbone_lr_scale:g}× the head's learning rate.")
 
-    def _end_epoch(self, epoch: int, train: tuple[float, float], val, seconds: float) -> Iterator[object]:
-        val_loss, val_acc, outputs = val
-        improved = val_acc is None or self.best_val_acc is None or val_acc > self.best_val_acc or (
-            val_acc == self.best_val_acc and val_loss < (self.best_val_loss or math.inf)
-        )
+    def _end_epoch(self, epoch: int, train: tuple[float, float], val: Validation, seconds: float) -> Iterator[object]:
+        """Record the epoch; the best epoch is chosen by macro F1 when the classes are imbalanced, else by accuracy."""
+        val_loss, val_acc, outputs = val.loss, val.acc, val.outputs
+        score = self.quality.score(val)
+        improved = val_acc is None or self.best_score is None or score > self.best_score
+        if self.best_score is None and self.best_val_acc is not None and val_acc is not None:
+            # Just resumed: no score was stored, so compare as runs always did.
+            improved = val_acc > self.best_val_acc or (val_acc == self.best_val_acc and val_loss < (self.best_val_loss or math.inf))
         metrics = EpochMetrics(
             epoch, self.settings.epochs, train[0], train[1], val_loss, val_acc,
-            self.ctx.schedule.lr, seconds, improved, self.settings.backbone_frozen(epoch),
+            self.ctx.schedule.lr, seconds, improved, self.settings.backbone_frozen(epoch), val.macro_f1, val.ema,
         )
         self.history.append(asdict(metrics))
         self.epochs_done = epoch
         if improved:
             self.best_val_acc, self.best_val_loss, self.best_epoch, self.stale_epochs = val_acc, val_loss, epoch, 0
-            self.best_outputs = outputs
+            self.best_outputs, self.best_score, self.best_ema = outputs, score, val.ema
         else:
             self.stale_epochs += 1
         if self.dist.is_main:
             write_metrics_csv(self.history, self.paths.metrics)
+            if self.tensorboard is not None:
+                self.tensorboard.epoch(metrics)
         yield metrics
         if not self.dist.is_main:
             return
@@ -234,7 +276,7 @@ class Trainer:
         save_checkpoint(self._checkpoint(), self.paths.last)
         yield CheckpointSaved(str(self.paths.last), CheckpointKind.LAST, epoch)
         if improved:
-            save_bundle(self._bundle(), self.paths.model)
+            save_bundle(self._bundle(best=True), self.paths.model)
             yield CheckpointSaved(str(self.paths.model), CheckpointKind.BEST, epoch)
 
     def _finish(self) -> Iterator[object]:
@@ -268,7 +310,17 @@ class Trainer:
             self.best_outputs = yield from self._outputs_of_best_model()
         if self.best_outputs is not None:
             paths, labels, logits = self.best_outputs
-            ev = evaluation_from_outputs(self.class_names, paths, labels, logits)
+            temperature = 1.0
+            if self.settings.calibrate and len(labels) >= 2:
+                temperature, before, after = calibrate(self.best_outputs, self.class_names)
+                best = load_bundle(self.paths.model)
+                best.temperature = temperature
+                save_bundle(best, self.paths.model)
+                yield Notice(
+                    f"Confidence calibrated on the validation images: temperature {temperature:.2f} takes the "
+                    f"calibration error (ECE) from {before:.3f} to {after:.3f}."
+                )
+            ev = evaluation_from_outputs(self.class_names, paths, labels, logits, temperature)
             write_json(ev.to_dict(), self.paths.evaluation)
             yield CheckpointSaved(str(self.paths.evaluation), CheckpointKind.EVALUATION, self.best_epoch)
         # Not on a stop (quitting must stay quick): a stopped run is scored when it completes.
@@ -286,22 +338,23 @@ class Trainer:
 
     def _outputs_of_best_model(self) -> Iterator[object]:
         """Validate model.pt's weights (in this process alone); returns (paths, labels, logits) or None."""
-        from model.nets.bundle import load_bundle
-
         self.ctx.net.load_state_dict(load_bundle(self.paths.model).state_dict)
         val = yield from self.data.validate(alone=True)
         return None if val is None else val[2]
 
     # --- what gets saved ---------------------------------------------------------------
-    def _bundle(self) -> Bundle:
+    def _bundle(self, best: bool = False) -> Bundle:
+        """The run as a bundle: with ``best``, the weights that validated best (raw or EMA), else the raw ones."""
         ctx = self.ctx
+        use_ema = best and self.best_ema and self.quality.ema is not None
+        net = self.quality.ema.module if use_ema else ctx.net
         return Bundle(
-            state_dict={k: v.detach().to("cpu", copy=True).contiguous() for k, v in ctx.net.state_dict().items()},
+            state_dict={k: v.detach().to("cpu", copy=True).contiguous() for k, v in net.state_dict().items()},
             variant=self.settings.variant,
             class_names=list(self.class_names),
             image_size=self.settings.image_size,
             preprocessing=ctx.prep,
-            config=self.settings.to_dict(),
+            config=dict(self.settings.to_dict(), ema_weights=bool(use_ema)),
             history=list(self.history),
         )
 

@@ -51,6 +51,11 @@ def user_data_in_tmp(tmp_path, monkeypatch):
 @pytest.fixture
 def page(window, tmp_path):
     """The Train page in a window whose backend is 'loaded' (CPU, no ImageNet weights on disk)."""
+    return open_train_page(window, tmp_path)
+
+
+def open_train_page(window, tmp_path):
+    """What the ``page`` fixture gives, for other test modules' fixtures."""
     info = BackendInfo("cpu", "CPU · 2 cores", ("cpu",), initial_facts())
     window.session.backend = info
     window.session.backend_loaded.emit(info)

@@ -36,7 +36,9 @@ from model.core.events import CheckpointSaved, Finished
 from model.training.sharding import ShardedBatchSampler, shard
 
 ROOT = Path(__file__).resolve().parents[2]
-RUN_FILES = {"model.pt", "last.pt", "metrics.csv", "evaluation.json"}
+RUN_FILES = {"model.pt", "last.pt", "metrics.csv", "evaluation.json"} | (
+    {"tensorboard"} if __import__("importlib").util.find_spec("tensorboard") else set()  # beside metrics.csv when installed
+)
 # Head mode, exact: no dropout, a learning rate high enough that the head really moves, a global
 # batch of 3 over 10 training images: batches of 3, 3, 3, 1, so the two ranks' shards are uneven
 # (2 and 1) and, in the last batch, one of them is empty.

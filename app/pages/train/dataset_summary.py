@@ -8,6 +8,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
+from model.training.balance import balance_of_counts
+
 MAX_TREE_HEIGHT = 180
 EMPTY = "Choose a folder with one sub-folder of images per class (or drop it on this page)."
 
@@ -19,6 +21,7 @@ class DatasetSummary(QWidget):
         super().__init__(parent)
         self.headline = QLabel(EMPTY)
         self.headline.setWordWrap(True)
+        self.balance_text = ""  # the imbalance sentence shown, when the classes are imbalanced
         self.warnings = QLabel()
         self.warnings.setWordWrap(True)
         self.warnings.setTextFormat(Qt.TextFormat.RichText)
@@ -75,8 +78,14 @@ class DatasetSummary(QWidget):
         row_height = self.tree.sizeHintForRow(0) or self.fontMetrics().height() + 4
         self.tree.setFixedHeight(min(MAX_TREE_HEIGHT, rows * row_height + 2 * self.tree.frameWidth() + 2))
         self.tree.show()
-        if scan.warnings:
-            items = "".join(f"<li>{escape(w)}</li>" for w in scan.warnings)
+        warnings = list(scan.warnings)
+        balance = balance_of_counts(scan.counts)
+        if balance.imbalanced:
+            # Our sentence says what training does about it; the scan's generic one would repeat it.
+            warnings = [balance.describe()] + [w for w in warnings if not w.startswith("Classes are heavily imbalanced")]
+        self.balance_text = balance.describe() if balance.imbalanced else ""
+        if warnings:
+            items = "".join(f"<li>{escape(w)}</li>" for w in warnings)
             self.warnings.setText(f"<ul style='margin-left:-24px'>{items}</ul>")
             self.warnings.show()
         else:

@@ -23,6 +23,9 @@ from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QMenu, QScrollArea
 from app.context import StudioContext
 from app.pages import Page, add_action
 from app.pages.train.dataset import DatasetPanel
+from app.pages.train.lr_finder import LRFinderDialog
+from app.pages.train.quality_workers import STRIP_SAMPLES, AugmentSamplesWorker
+from app.pages.train.augment_strip import AugmentStrip
 from app.pages.train.runs import RunBrowser
 from app.state import BackendInfo
 from app.pages.train.workers import TrainWorker
@@ -63,6 +66,9 @@ class TrainPage(Page):
         self._sample = None  # the screenshot's temporary folder, kept until the app exits
         self._menu_actions: dict[str, object] = {}
         self._offer = ""  # the resume offer, shown below the curves once its run is open
+        self._sampler: AugmentSamplesWorker | None = None  # the strip's worker
+        self._strip_key = 0  # bumped per request: only the latest request's samples are shown
+        self.lr_finder: LRFinderDialog | None = None
         self._build()
         self.form.set_choices(TrainChoices.from_dict(self.settings.train_form))
         self.curves.set_epochs(self.form.epochs.value())
@@ -92,8 +98,13 @@ class TrainPage(Page):
         self.dataset.changed.connect(self._update_buttons)
         self.form = TrainForm()
         self.form.changed.connect(self._on_form_changed)
+        self.form.augmentation_changed.connect(self.refresh_strip)
+        self.form.find_lr_requested.connect(self.find_lr)
         settings_box = QGroupBox("Settings")
         QVBoxLayout(settings_box).addWidget(self.form)
+        self.strip = AugmentStrip(STRIP_SAMPLES)
+        strip_box = QGroupBox("What training sees")
+        QVBoxLayout(strip_box).addWidget(self.strip)
         self.controls = TrainControls()
         self.controls.start_button.clicked.connect(self.start)
         self.controls.pause_button.clicked.connect(self.pause)
@@ -105,6 +116,7 @@ class TrainPage(Page):
         left_layout.setContentsMargins(0, 0, 6, 0)
         left_layout.addWidget(self.dataset)
         left_layout.addWidget(settings_box)
+        left_layout.addWidget(strip_box)
         left_layout.addStretch(1)
         scroll = QScrollArea()  # the form fits at 800 px high; smaller windows scroll it
         scroll.setWidget(left)
@@ -210,7 +222,64 @@ class TrainPage(Page):
     @Slot(object)
     def _on_scanned(self, scan) -> None:
         self.form.set_has_val_folder(scan.val_files is not None)
+        self.refresh_strip()
         self._maybe_autostart()
+
+    # --- augmented samples and the learning-rate finder ---------------------------------------------
+    @Slot()
+    def refresh_strip(self) -> None:
+        """Augment a few of the dataset's images with the form's preset, in a worker."""
+        scan = self.scan
+        if scan is None:
+            return
+        if self._sampler is not None:
+            self._sampler.stop()
+        c = self.form.choices()
+        if c.mode == "head":
+            self.strip.show_message("Head mode trains on the plain images: no augmentation.")
+            return
+        from model.core.variants import VARIANTS
+
+        size = c.image_size or VARIANTS[c.variant].resolution
+        # The first image of each class in turn, so the strip shows the variety of the dataset.
+        firsts: dict[int, str] = {}
+        for path, label in scan.files:
+            firsts.setdefault(label, str(path))
+        files = list(firsts.values())[:STRIP_SAMPLES]
+        self._strip_key += 1
+        worker = AugmentSamplesWorker(files, int(size), c.augment, c.flip, self._strip_key)
+        worker.samples_ready.connect(self._on_samples)
+        self._sampler = worker
+        self.context.pool.start(worker)
+
+    @Slot(object, object)
+    def _on_samples(self, samples, key) -> None:
+        if key != self._strip_key:
+            return  # a request the form has changed since
+        self._sampler = None
+        c = self.form.choices()
+        flip = "with flips" if c.flip else "no flips"
+        self.strip.show_samples(samples, f"Your images as the {c.augment} augmentation shows them ({flip}); "
+                                         "every epoch draws new ones.")
+
+    @Slot()
+    def find_lr(self) -> None:
+        """Open the learning-rate finder on the scanned dataset with the form's settings."""
+        if self.scan is None or self.session.backend is None:
+            self._add_notice("warning", "Choose a dataset (and wait for the backend to load) before finding a learning rate.")
+            return
+        if self._trainer is not None:
+            self._add_notice("warning", "A run is training: find a learning rate before starting or after it ends.")
+            return
+        config = self.form.choices().to_config(str(self.scan.root))
+        self.lr_finder = LRFinderDialog(self.context.pool, config, self)
+        self.lr_finder.rate_accepted.connect(self._on_rate_accepted)
+        self.lr_finder.show()
+
+    @Slot(float)
+    def _on_rate_accepted(self, rate: float) -> None:
+        self.form.lr.setValue(rate)
+        self._add_notice("info", f"Learning rate set to {rate:.1e} from the finder's suggestion.")
 
     # --- training ----------------------------------------------------------------------------------
     @Slot()
@@ -282,7 +351,11 @@ class TrainPage(Page):
         self.run_dir = s.run_dir
         self.progress.start(s)
         self.curves.show_history(s.history, s.epochs)
-        augment = "augmentation on" if s.augmentation else "augmentation off"
+        augment = f"augmentation {s.augment}" if s.augment else ("augmentation on" if s.augmentation else "augmentation off")
+        if s.mode_reason:
+            self._add_notice("info", s.mode_reason[0].upper() + s.mode_reason[1:] + ".")
+        if s.balance:
+            self._add_notice("warning", s.balance)
         precision = f" · {s.mixed_precision}" if s.mixed_precision else ""
         self.run_info.setText(
             f"<b>{escape(s.variant.upper())} · {s.mode} mode · {escape(s.weights)}</b> · {len(s.class_names)} classes · "

@@ -13,6 +13,7 @@ from typing import Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
@@ -31,11 +32,21 @@ from model.core.train_config import TrainConfig
 from model.core.variants import VARIANTS
 
 MODES = {
+    "auto": ("Auto", "Head only when the backbone starts pretrained (its features are already useful), "
+             "the full network when it starts from random weights (every layer has to learn)."),
     "head": ("Head only (fast)", "Only a new classifier trains, on features of the frozen backbone computed once. "
              "Augmentation is off in this mode (the features are of the plain images)."),
-    "full": ("Full network", "Every layer trains, with augmentation (random crops, flips, colour). "
+    "full": ("Full network", "Every layer trains, with the augmentation below. "
              "Slower, and better when your images differ from everyday photos."),
 }
+AUGMENTS = {
+    "none": "None",
+    "light": "Light (default)",
+    "standard": "Standard",
+    "strong": "Strong",
+}
+FLIP_NOTE = ("Mirror images at random while training. Good for photos of things that look the same mirrored; "
+             "wrong for digits, text, or anything with a left and a right.")
 WEIGHTS = {"imagenet": "ImageNet (pretrained)", "random": "Random (from scratch)"}
 CPU_SIZE_HINT = 128  # pixels suggested for training on a CPU
 
@@ -45,7 +56,7 @@ class TrainChoices:
     """The form's values. 0 (or -1 for warm-up) means "let the engine choose"."""
 
     variant: str = "b0"
-    mode: str = "head"
+    mode: str = "auto"
     epochs: int = 10
     batch_size: int = 0
     lr: float = 0.0
@@ -57,6 +68,8 @@ class TrainChoices:
     warmup_epochs: int = -1
     val_dir: str = ""
     device: str = "auto"
+    augment: str = "light"
+    flip: bool = False
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainChoices":
@@ -69,7 +82,9 @@ class TrainChoices:
         if out.variant not in VARIANTS:
             out.variant = "b0"
         if out.mode not in MODES:
-            out.mode = "head"
+            out.mode = "auto"
+        if out.augment not in AUGMENTS:
+            out.augment = "light"
         if out.weights not in WEIGHTS:
             out.weights = "imagenet"
         return out
@@ -84,7 +99,7 @@ class TrainChoices:
             batch_size=self.batch_size or None, lr=self.lr or None, image_size=self.image_size or None,
             val_split=self.val_split / 100.0, seed=self.seed, patience=self.patience or None,
             warmup_epochs=None if self.warmup_epochs < 0 else self.warmup_epochs,
-            val_dir=self.val_dir or None, device=self.device,
+            val_dir=self.val_dir or None, device=self.device, augment=self.augment, flip=self.flip,
         )
 
 
@@ -99,6 +114,8 @@ class TrainForm(QWidget):
     """Variant, mode, epochs, batch size, learning rate, image size, validation split; Advanced below."""
 
     changed = Signal()
+    find_lr_requested = Signal()
+    augmentation_changed = Signal()  # preset, flip or image size: the sample strip is out of date
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -123,11 +140,30 @@ class TrainForm(QWidget):
         self.batch_size.setSpecialValueText("Auto")
         self.batch_size.setToolTip("Images per step; Auto sizes it for the device (halved if memory runs out)")
         self.lr = QDoubleSpinBox()
-        self.lr.setDecimals(5)
+        self.lr.setDecimals(6)
         self.lr.setRange(0.0, 1.0)
         self.lr.setSingleStep(0.0005)
         self.lr.setSpecialValueText("Auto")
         self.lr.setToolTip("Peak learning rate. Auto: 0.003 in head mode, 0.001 for a pretrained full network")
+        self.find_lr_button = QPushButton("Find learning rate…")
+        self.find_lr_button.setToolTip("A short sweep on your data with these settings; it suggests a rate you can accept")
+        self.find_lr_button.clicked.connect(self.find_lr_requested)
+        lr_row = QHBoxLayout()
+        lr_row.setContentsMargins(0, 0, 0, 0)
+        lr_row.addWidget(self.lr, 1)
+        lr_row.addWidget(self.find_lr_button)
+        self.augment = QComboBox()
+        for key, text in AUGMENTS.items():
+            self.augment.addItem(text, key)
+        from model.training.augment import PRESET_HELP  # torch-free: the presets' descriptions
+
+        for i, key in enumerate(AUGMENTS):
+            self.augment.setItemData(i, PRESET_HELP[key].capitalize(), Qt.ItemDataRole.ToolTipRole)
+        self.augment_note = _note()
+        self.flip = QCheckBox("Flip images horizontally")
+        self.flip.setToolTip(FLIP_NOTE)
+        self.flip_note = _note()
+        self.flip_note.setText(FLIP_NOTE)
         self.image_size = QSpinBox()
         self.image_size.setRange(0, 1024)
         self.image_size.setSingleStep(16)
@@ -149,7 +185,11 @@ class TrainForm(QWidget):
         form.addRow("", self.mode_note)
         form.addRow("Epochs:", self.epochs)
         form.addRow("Batch size:", self.batch_size)
-        form.addRow("Learning rate:", self.lr)
+        form.addRow("Learning rate:", lr_row)
+        form.addRow("Augmentation:", self.augment)
+        form.addRow("", self.augment_note)
+        form.addRow("", self.flip)
+        form.addRow("", self.flip_note)
         form.addRow("Image size:", self.image_size)
         form.addRow("", self.size_note)
         form.addRow("Validation split:", self.val_split)
@@ -207,8 +247,13 @@ class TrainForm(QWidget):
         self.device.currentIndexChanged.connect(self._update_notes)
         self.image_size.valueChanged.connect(self._update_notes)  # the hint compares with the size chosen
         self.val_dir.textChanged.connect(self._update_val_split)
-        for w in (self.variant, self.mode, self.weights, self.device):
+        for w in (self.variant, self.mode, self.weights, self.device, self.augment):
             w.currentIndexChanged.connect(self.changed)
+        self.augment.currentIndexChanged.connect(self._update_notes)
+        self.flip.toggled.connect(self.changed)
+        for signal in (self.augment.currentIndexChanged, self.flip.toggled, self.image_size.valueChanged,
+                       self.variant.currentIndexChanged, self.mode.currentIndexChanged):
+            signal.connect(self.augmentation_changed)
         for w in (self.epochs, self.batch_size, self.image_size, self.val_split, self.seed, self.patience, self.warmup):
             w.valueChanged.connect(self.changed)
         self.lr.valueChanged.connect(self.changed)
@@ -221,7 +266,7 @@ class TrainForm(QWidget):
             batch_size=self.batch_size.value(), lr=self.lr.value(), image_size=self.image_size.value(),
             val_split=self.val_split.value(), weights=self.weights.currentData(), seed=self.seed.value(),
             patience=self.patience.value(), warmup_epochs=self.warmup.value(), val_dir=self.val_dir.text().strip(),
-            device=self.device.currentData() or "auto",
+            device=self.device.currentData() or "auto", augment=self.augment.currentData(), flip=self.flip.isChecked(),
         )
 
     def set_choices(self, c: TrainChoices) -> None:
@@ -237,6 +282,8 @@ class TrainForm(QWidget):
         self.patience.setValue(c.patience)
         self.warmup.setValue(c.warmup_epochs)
         self.val_dir.setText(c.val_dir)
+        self.augment.setCurrentIndex(max(0, self.augment.findData(c.augment)))
+        self.flip.setChecked(c.flip)
         index = self.device.findData(c.device)
         if index < 0 and c.device != "auto":
             self.device.addItem(c.device.upper(), c.device)  # kept until the backend lists the real devices
@@ -299,6 +346,15 @@ class TrainForm(QWidget):
     @Slot()
     def _update_notes(self) -> None:
         self.mode_note.setText(MODES[self.mode.currentData()][1])
+        from model.training.augment import PRESET_HELP
+
+        head_only = self.mode.currentData() == "head"
+        self.augment_note.setText(
+            "Off in head mode: the features are of the plain images." if head_only
+            else PRESET_HELP[self.augment.currentData()].capitalize() + "."
+        )
+        self.augment.setEnabled(not head_only)
+        self.flip.setEnabled(not head_only)
         variant = VARIANTS[self.variant.currentData()]
         device = self.device.currentData() if self.device.currentData() != "auto" else self.backend_device
         size = self.image_size.value() or variant.resolution  # 0 is "Native"

@@ -85,7 +85,12 @@ class TrainProgress(QWidget):
         self._fraction = m.epoch / self.epochs
         self._set_bar(f"Epoch {m.epoch} of {self.epochs}")
         speed = f"{self.images_per_sec:.0f} images/s" if self.images_per_sec else ""
-        self.label.setText(self._join(f"epoch {m.epoch} done", speed, self.eta_text(), self.device_name))
+        scores = ""
+        if m.val_acc is not None:
+            scores = f"val accuracy {100 * m.val_acc:.1f} %"
+            if getattr(m, "val_macro_f1", None) is not None:
+                scores += f", macro F1 {100 * m.val_macro_f1:.1f} %" + (" (EMA weights)" if getattr(m, "ema", False) else "")
+        self.label.setText(self._join(f"epoch {m.epoch} done", scores, speed, self.eta_text(), self.device_name))
 
     def pause(self, text: str = "Pausing after this step…") -> None:
         if self._paused_at is None:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from app.pages.train.class_metrics import ClassMetricsModel
 from app.pages.train.confusion_matrix import ConfusionMatrixView
 from app.pages.train.mistakes_list import MistakesList
+from app.pages.train.reliability_diagram import ReliabilityDiagram
 
 NO_RESULTS = "The confusion matrix and per-class scores appear here when a run has validated its model."
 
@@ -61,12 +62,15 @@ class TrainResults(QWidget):
         self.mistakes = MistakesList()
         mistakes_box = self._titled(self.mistakes_title, self.mistakes)
 
-        # The matrix gets the whole height (10 classes fit whole at 1280×800); beside it the per-class
-        # table above the images of the chosen cell. Both splitters can be dragged.
+        # The matrix gets the whole height (10 classes fit whole at 1280×800); beside it the reliability
+        # diagram, the per-class table and the images of the chosen cell. Both splitters can be dragged.
+        self.reliability = ReliabilityDiagram()
         details = QSplitter(Qt.Orientation.Vertical)
+        details.addWidget(self.reliability)
         details.addWidget(metrics_box)
         details.addWidget(mistakes_box)
         details.setChildrenCollapsible(False)
+        details.setSizes([180, 220, 260])
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(matrix_box)
         splitter.addWidget(details)
@@ -98,6 +102,7 @@ class TrainResults(QWidget):
         if evaluation is None:
             self.summary.setText(note or NO_RESULTS)
             self.matrix.set_matrix([], [])
+            self.reliability.show_bins(None)
             self.metrics_model.set_metrics({})
             self.mistakes_title.setText("Click a cell of the matrix to list its images.")
             return
@@ -105,9 +110,11 @@ class TrainResults(QWidget):
         self.summary.setText(
             f"<b>Validation accuracy {100 * evaluation.accuracy:.1f} %</b> on {evaluation.num_images} images "
             f"· macro F1 {100 * evaluation.macro_f1:.1f} % · loss {evaluation.loss:.3f} · {wrong} misclassified"
+            + (f" · calibration error (ECE) {evaluation.ece:.3f}" if evaluation.reliability else "")
             + (f" · {note}" if note else "")
         )
         self.matrix.set_matrix(evaluation.class_names, evaluation.confusion_matrix)
+        self.reliability.show_bins(evaluation.reliability, evaluation.ece, evaluation.temperature)  # None: an older run
         self.metrics_model.set_metrics(evaluation.per_class)
         self.mistakes_title.setText("Click a cell of the matrix to list its misclassified images.")
 
