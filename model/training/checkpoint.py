@@ -94,6 +94,7 @@ class Checkpoint:
     batch_size: int = 0
     split: dict[str, Any] = field(default_factory=dict)  # {"train": [[path, label], …], "val": […]}
     rng: dict[str, Any] | None = None  # the random generators' states (model.training.rng_state)
+    ema: dict[str, Any] | None = None  # the weight average (model.training.ema.ModelEma.state_dict), when on
 
 
 def checkpoint_bytes(variant: str, mode: str) -> int:
@@ -119,6 +120,7 @@ def save_checkpoint(ckpt: Checkpoint, path: str | os.PathLike) -> Path:
             "batch_size": int(ckpt.batch_size),
             "split": ckpt.split,
             "rng": ckpt.rng,
+            "ema": ckpt.ema,
         },
         path,
     )
@@ -147,6 +149,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
             batch_size=int(obj.get("batch_size", 0)),
             split=dict(obj.get("split") or {}),
             rng=obj.get("rng") if isinstance(obj.get("rng"), dict) else None,
+            ema=obj.get("ema") if isinstance(obj.get("ema"), dict) else None,
         )
     except BundleError:
         raise

@@ -130,6 +130,8 @@ class Trainer:
         if ckpt is not None:
             restore(opt, ckpt)
             self._restore_progress(ckpt)
+            if self.quality.ema is not None and ckpt.ema is not None:
+                self.quality.ema.load_state_dict(ckpt.ema)
             # Last: building the network above drew random numbers an uninterrupted run never drew.
             if ckpt.rng is None or not restore_rng(ckpt.rng):
                 yield Notice("last.pt holds no random generator states (an older run): the resumed epochs are not "
@@ -373,7 +375,16 @@ class Trainer:
             batch_size=ctx.batch_size.value,
             split=self.split_record,
             rng=capture_rng(),
+            ema=self._ema_state(),
         )
+
+    def _ema_state(self) -> dict | None:
+        """The weight average on the CPU, so a resume continues it instead of restarting it from the weights."""
+        if self.quality.ema is None:
+            return None
+        state = self.quality.ema.state_dict()
+        state["module"] = {k: v.detach().to("cpu", copy=True) for k, v in state["module"].items()}
+        return state
 
     def _diverged(self, value: float, where: str) -> StudioError:
         """The sentence for a loss that stopped being a number; nothing of the diverged weights is saved."""

@@ -65,7 +65,7 @@ def test_user_errors_are_one_line_and_flags_are_checked(tmp_path, capsys):
         build_parser().parse_args(["train", "d", "--out", "r", "--val-dir", "v", "--val-split", "0.1"])
     assert exc.value.code == 2
     args = build_parser().parse_args(["train", "d", "--out", "r"])
-    assert (args.variant, args.weights, args.mode, args.val_split, args.seed, args.device) == ("b0", "auto", "head", 0.2, 0, "auto")
+    assert (args.variant, args.weights, args.mode, args.val_split, args.seed, args.device) == ("b0", "auto", "auto", 0.2, 0, "auto")  # issue 16: auto mode is the default
 
 
 def test_ctrl_c_stops_cleanly_with_checkpoints_saved(tmp_path):

@@ -76,7 +76,8 @@ def test_an_old_bundle_without_a_temperature_loads_with_one(tmp_path):
 
 
 def test_the_temperature_reaches_predictor_evaluate_and_exports(tmp_path, monkeypatch):
-    from model.export.formats import export_bundle, read_onnx_metadata
+    from model.export.formats import export_bundle
+    from model.export.table import get_format
     from model.inference.predict import Predictor
     from model.training.evaluate import evaluate
 
@@ -95,4 +96,4 @@ def test_the_temperature_reaches_predictor_evaluate_and_exports(tmp_path, monkey
     assert ev.temperature == 4.0 and "ece" in ev.to_dict()
     assert set(ev.tta) >= {"accuracy", "macro_f1", "loss", "ece"} and ev.tta["views"] == 2  # trained without flips
     report = export_bundle(tmp_path / "hot.pt", "onnx", tmp_path / "hot.onnx")
-    assert float(read_onnx_metadata(report.path)["temperature"]) == 4.0
+    assert float(get_format("onnx").read_metadata(report.path)["temperature"]) == 4.0
