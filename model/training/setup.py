@@ -155,8 +155,9 @@ def place(settings: RunSettings, ckpt: Checkpoint | None, num_train: int, num_va
     dist = DistContext.from_env(device.type)
     device = dist.device_for(device)
     policy = speed_policy(device)
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True  # fixed input size: let cuDNN pick the fastest kernels
+    # cuDNN autotuning (torch.backends.cudnn.benchmark) stays off: on an H200 it cost 39 s before
+    # B0's first step and again for every new batch shape (the last batch, validation), and the
+    # kernels it picked were no faster (5,049 against 5,063 images/s; bench/gpu_training.py).
     workers = policy.loader_workers if settings.num_workers is None else settings.num_workers
     if settings.num_workers is None and device.type == "cpu" and settings.trains_backbone:
         # Images decoded once into memory need no worker processes, which would only take cores from compute.
