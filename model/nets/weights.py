@@ -12,10 +12,12 @@ key by key against the chosen variant; a file made for another variant is named.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import os
 import re
+import socket
 import threading
 import urllib.error
 import urllib.request
@@ -153,7 +155,7 @@ def _fetch(
         raise offline(f"network unreachable: {getattr(e.reason, 'strerror', None) or e.reason}") from None
     except (OSError, http.client.HTTPException) as e:  # timeouts, resets, bad status lines
         raise offline(f"network error: {e}") from None
-    with response:
+    with response, _closed_on_cancel(response, cancel):
         length = response.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
         done = 0
@@ -168,9 +170,11 @@ def _fetch(
                 check_cancel()
                 try:
                     chunk = response.read(CHUNK_BYTES)
-                except (OSError, http.client.HTTPException) as e:
+                except (OSError, http.client.HTTPException, ValueError) as e:
+                    check_cancel()  # the cancel watcher shut the connection: a cancel, not a broken network
                     raise offline(f"the connection broke after {done} bytes: {e or type(e).__name__}") from None
                 if not chunk:
+                    check_cancel()  # a connection shut by the cancel watcher also reads as the end
                     break
                 try:
                     out.write(chunk)
@@ -185,6 +189,38 @@ def _fetch(
     if total is not None and done != total:
         raise offline(f"the connection broke after {done} of {total} bytes")
     return sha.hexdigest()
+
+
+@contextlib.contextmanager
+def _closed_on_cancel(response, cancel: threading.Event | None, poll_seconds: float = 0.1):
+    """While the body streams, shut the connection down as soon as ``cancel`` is set.
+
+    A stalled server leaves ``response.read`` blocked for up to ``TIMEOUT_SECONDS``; shutting the
+    socket from this watcher thread makes that read return at once, so Cancel takes effect in
+    a fraction of a second instead of half a minute."""
+    if cancel is None:
+        yield
+        return
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(poll_seconds):
+            if cancel.is_set():
+                try:
+                    # A duplicate of the connection's descriptor: shutting it down shuts the connection.
+                    with socket.socket(fileno=os.dup(response.fileno())) as sock:
+                        sock.shutdown(socket.SHUT_RDWR)
+                except (OSError, ValueError):
+                    pass  # already closed: the read has ended anyway
+                return
+
+    watcher = threading.Thread(target=watch, name="download-cancel", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
 
 
 # --- loading ---------------------------------------------------------------

@@ -135,6 +135,50 @@ def test_cancel_stops_the_download_and_leaves_nothing(served):
     assert _cache_dir_is_empty()
 
 
+class _StallingHandler(http.server.BaseHTTPRequestHandler):
+    """Sends the first chunk of a large file, then stalls until the test ends."""
+
+    release = threading.Event()
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", str(10 * W.CHUNK_BYTES))
+        self.end_headers()
+        self.wfile.write(b"x" * W.CHUNK_BYTES)
+        self.wfile.flush()
+        self.release.wait(60)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_cancel_of_a_stalled_download_takes_effect_at_once_not_after_the_timeout():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _StallingHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    cancel, got_bytes, outcome = threading.Event(), threading.Event(), []
+
+    def download():
+        try:
+            W.download_imagenet("b0", progress=lambda done, total: done and got_bytes.set(), cancel=cancel,
+                                url=f"http://127.0.0.1:{server.server_address[1]}/efficientnet_b0_x-12345678.pth")
+        except Exception as e:  # noqa: BLE001 - the test inspects it
+            outcome.append(e)
+
+    thread = threading.Thread(target=download, daemon=True)
+    try:
+        thread.start()
+        assert got_bytes.wait(10)  # the first chunk arrived; the server now stalls
+        cancel.set()
+        thread.join(W.TIMEOUT_SECONDS / 3)  # without the watcher the read blocks for the whole timeout
+        assert not thread.is_alive()
+        assert len(outcome) == 1 and isinstance(outcome[0], DownloadCancelled)
+        assert _cache_dir_is_empty()
+    finally:
+        _StallingHandler.release.set()
+        server.shutdown()
+        server.server_close()
+
+
 def _closed_port_url() -> str:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
