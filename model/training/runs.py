@@ -118,8 +118,11 @@ def new_run_dir(root: str | os.PathLike, dataset: str | os.PathLike, variant: st
 
 def read_metrics_csv(path: str | os.PathLike) -> tuple[EpochMetrics, ...]:
     """The epochs of a run's metrics.csv (``epochs`` is unknown there: it is set to the last epoch)."""
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    except (UnicodeDecodeError, csv.Error) as e:  # not text: a broken table must not stop the listing of the others
+        raise StudioError(f"{path}: the metrics table is damaged ({type(e).__name__}).") from None
 
     def number(value: str | None) -> float | None:
         return None if value in (None, "") else float(value)
