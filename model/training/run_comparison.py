@@ -99,7 +99,8 @@ def _settings(record: RunRecord) -> dict[str, str]:
         "Batch size": _text(c.get("batch_size") or None),  # 0 means "sized automatically" and was never run
         "Learning rate": _text(c.get("lr"), lambda v: f"{float(v):g}"),
         "Augmentation": _text(c.get("augment")),
-        "Flip": _text(c.get("flip"), lambda v: "on" if v else "off"),
+        # Runs from before the flip setting always flipped (as RunSettings.from_dict reads them).
+        "Flip": _text(c.get("flip", True if c else None), lambda v: "on" if v else "off"),
         "Balance": _text(c.get("balance")),
         "EMA": _ema(c),
     }

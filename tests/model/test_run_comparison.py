@@ -66,13 +66,15 @@ def test_what_a_run_did_not_record_shows_as_a_dash_and_counts_as_a_difference():
     assert comparison.row("Test accuracy").values == ("85.0 %", MISSING)
     assert comparison.row("Test accuracy").differs and comparison.row("Test accuracy").best is None  # nothing to beat
     assert comparison.row("ECE").values == ("0.050", MISSING) and comparison.row("Temperature").values == ("1.30", MISSING)
-    for label in ("Mode", "Weights", "Batch size", "Learning rate", "Augmentation", "Flip", "Balance", "EMA"):
+    for label in ("Mode", "Weights", "Batch size", "Learning rate", "Augmentation", "Balance", "EMA"):
         assert comparison.row(label).values[1] == MISSING, label
+    assert comparison.row("Flip").values == ("on", "on")  # runs from before the setting always flipped
     assert comparison.row("Variant").values == ("B0", "B2") and comparison.row("Epochs done / asked").values[1] == "1 / 5"
 
     no_evaluation = record("bare", [epoch(1, 0.7, f1=0.6), epoch(2, 0.75, best=True, f1=0.66), epoch(3, 0.7, f1=0.7)])
     assert compare_runs([no_evaluation]).row("Val macro F1").values == ("0.660",)  # the kept (best) epoch's score
     nothing = record("nothing", [epoch(1, None, None)], config={})
+    assert compare_runs([nothing]).row("Flip").values == (MISSING,)  # no settings at all: nothing to say
     assert compare_runs([nothing]).row("Val macro F1").values == (MISSING,)
     assert compare_runs([nothing]).row("Best val accuracy").values == (MISSING,)
 
