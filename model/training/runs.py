@@ -65,6 +65,7 @@ class RunRecord:
     config: dict  # the settings it was trained with (model.training.trainer's resolved settings); {} if unknown
     class_names: list[str]
     notes: list[str] = field(default_factory=list)  # files that could not be read, in one sentence each
+    test_evaluation: Evaluation | None = None  # the best model on the dataset's test/ folder, when it had one
 
     @property
     def paths(self) -> RunPaths:
@@ -117,8 +118,11 @@ def new_run_dir(root: str | os.PathLike, dataset: str | os.PathLike, variant: st
 
 def read_metrics_csv(path: str | os.PathLike) -> tuple[EpochMetrics, ...]:
     """The epochs of a run's metrics.csv (``epochs`` is unknown there: it is set to the last epoch)."""
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    except (UnicodeDecodeError, csv.Error) as e:  # not text: a broken table must not stop the listing of the others
+        raise StudioError(f"{path}: the metrics table is damaged ({type(e).__name__}).") from None
 
     def number(value: str | None) -> float | None:
         return None if value in (None, "") else float(value)
@@ -234,17 +238,23 @@ def read_run(path: str | os.PathLike) -> RunRecord:
     if planned and history:
         history = tuple(replace(h, epochs=planned) for h in history)
 
-    evaluation = None
-    if paths.evaluation.is_file():
-        try:
-            evaluation = Evaluation.from_dict(json.loads(paths.evaluation.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            notes.append(f"{paths.evaluation}: the evaluation cannot be read ({type(e).__name__}).")
+    evaluation = _read_evaluation(paths.evaluation, notes)
     if not class_names and evaluation is not None:
         class_names = list(evaluation.class_names)
     if not history and not config and evaluation is None:
         raise StudioError(f"{paths.root} holds no training run that can be read: {' '.join(notes) or 'no run files'}")
-    return RunRecord(paths.root, history, evaluation, config, class_names, notes)
+    return RunRecord(paths.root, history, evaluation, config, class_names, notes, _read_evaluation(paths.test_evaluation, notes))
+
+
+def _read_evaluation(path: Path, notes: list[str]) -> Evaluation | None:
+    """An evaluation file read back; None when there is none, or a note when it cannot be read."""
+    if not path.is_file():
+        return None
+    try:
+        return Evaluation.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        notes.append(f"{path}: the evaluation cannot be read ({type(e).__name__}).")
+        return None
 
 
 __all__ = [

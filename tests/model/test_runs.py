@@ -118,6 +118,10 @@ def test_damaged_files_become_notes_and_an_empty_folder_an_error(tmp_path):
     (run / "metrics.csv").write_text("epoch,train_loss\nx,y\n")
     with pytest.raises(StudioError, match="damaged"):
         read_metrics_csv(run / "metrics.csv")
+    (run / "metrics.csv").write_bytes(b"epoch,train_loss\n\xff\xfe not text\n")
+    with pytest.raises(StudioError, match="damaged"):
+        read_metrics_csv(run / "metrics.csv")
+    assert [r.path for r in list_runs(tmp_path)] == [run]  # still listed: opening it says what is wrong
 
 
 def test_reading_runs_loads_no_qt():

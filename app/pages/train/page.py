@@ -181,6 +181,8 @@ class TrainPage(Page):
         add("int8", "Export &INT8…", self.runs.export_int8_model, "Ctrl+Shift+8",
             "Quantise to INT8 (OpenVINO IR) on the run's training images; keep it after seeing the accuracy")
         menu.addSeparator()
+        add("compare", "&Compare runs…", self.runs.compare_selected, "Ctrl+Shift+R",
+            "Compare the runs selected in Earlier runs: curves overlaid, settings and results side by side")
         add_action(menu, self, "Show runs &folder", self.runs.show_runs_folder, None, "Open the folder that holds every run")
         self._update_buttons()
 
@@ -511,6 +513,7 @@ class TrainPage(Page):
             "start": self.controls.start_button, "pause": self.controls.pause_button,
             "resume": self.controls.resume_button, "stop": self.controls.stop_button,
             "use": self.use_button, "save": self.save_button, "export": self.export_button, "int8": self.int8_button,
+            "compare": self.runs.compare_button,
         }
         for name, button in buttons.items():
             if name in self._menu_actions:

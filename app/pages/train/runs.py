@@ -3,7 +3,8 @@
 A run's folder is read back in a worker (RunReader) both when a training ends
 and when an earlier run is reopened, so both show exactly what is on disk. The
 Results tab offers Use / Save as / Export for its model (``ModelActions``) and
-decodes the thumbnails of the misclassified images in a worker.
+decodes the thumbnails of the misclassified images in a worker. Two or more runs
+selected in the list can be compared in a ``CompareDialog``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBo
 from app.pages.train.int8_export import Int8Export, openvino_installed
 from app.pages.train.model_actions import ModelActions
 from app.context import StudioContext
+from app.pages.train.compare_dialog import CompareDialog
 from app.pages.train.run_files import RunFiles
 from app.pages.train.workers import RunListWorker, RunReader
 from app.widgets.job_bar import JobBar
@@ -46,6 +48,7 @@ class RunBrowser(QTabWidget):
         self._reader: RunReader | None = None
         self._lister: RunListWorker | None = None
         self._thumbnailer: ThumbnailWorker | None = None
+        self.comparison: CompareDialog | None = None  # the comparison window last opened
         self._list_again = False
         self._offered = False  # the resume offer is made once, at the first listing after launch
 
@@ -88,7 +91,7 @@ class RunBrowser(QTabWidget):
 
         self.runs_list = RunsList()
         self.runs_list.run_activated.connect(self.open_requested)
-        self.runs_list.currentItemChanged.connect(self.update_buttons)
+        self.runs_list.itemSelectionChanged.connect(self.update_buttons)
         self.open_button = QPushButton("Open")
         self.open_button.setToolTip("Show the selected run's curves and results (Enter)")
         self.open_button.clicked.connect(self._open_selected)
@@ -98,6 +101,10 @@ class RunBrowser(QTabWidget):
         self.delete_button = QPushButton("Delete…")
         self.delete_button.setToolTip("Move the selected run to the trash")
         self.delete_button.clicked.connect(self.delete_selected)
+        self.compare_button = QPushButton("Compare…")
+        self.compare_button.setToolTip("Overlay the selected runs' validation curves and set their settings and "
+                                       "results side by side; select two or more (Ctrl+Shift+R)")
+        self.compare_button.clicked.connect(self.compare_selected)
         self.files = RunFiles(self)
         self.files.renamed.connect(self._on_renamed)
         self.files.deleted.connect(self._on_deleted)
@@ -111,6 +118,7 @@ class RunBrowser(QTabWidget):
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.rename_button)
         buttons.addWidget(self.delete_button)
+        buttons.addWidget(self.compare_button)
         buttons.addWidget(refresh)
         buttons.addStretch(1)
         buttons.addWidget(show_folder)
@@ -227,6 +235,17 @@ class RunBrowser(QTabWidget):
         if self.delete_button.isEnabled():
             self.files.delete(self.runs_list.selected_path())
 
+    @Slot()
+    def compare_selected(self) -> None:
+        """Open a comparison of the selected runs (a new window replaces the one open before)."""
+        if not self.compare_button.isEnabled():
+            return
+        if self.comparison is not None:
+            self.comparison.close()
+            self.comparison.deleteLater()
+        self.comparison = CompareDialog(self.context.pool, self.runs_list.selected_paths(), self)
+        self.comparison.show()
+
     @Slot(str, str)
     def _on_renamed(self, old: str, new: str) -> None:
         if self.record is not None and str(self.record.path) == old:
@@ -316,8 +335,10 @@ class RunBrowser(QTabWidget):
         selected = not self.training and bool(self.runs_list.selected_path())
         for button in (self.open_button, self.rename_button, self.delete_button):
             button.setEnabled(selected)  # not while training: the run's own folder may be the one chosen
+        self.compare_button.setEnabled(len(self.runs_list.selected_paths()) >= 2)  # reading only: also while training
         self.changed.emit()
 
     def is_settled(self) -> bool:
         workers = (self._reader, self._lister, self._thumbnailer)
-        return all(w is None for w in workers) and not self.job.busy
+        comparing = self.comparison is not None and not self.comparison.is_settled()
+        return all(w is None for w in workers) and not self.job.busy and not comparing

@@ -1,4 +1,5 @@
-"""Earlier training runs, newest first; double-click (or Enter) reopens one."""
+"""Earlier training runs, newest first; double-click (or Enter) reopens one, and several can be
+selected (Ctrl- or Shift-click) to be compared."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ class RunsList(QListWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setAlternatingRowColors(True)
-        self.setToolTip("Double-click (or Enter) to reopen a run with its curves and results")
+        self.setToolTip("Double-click (or Enter) to reopen a run with its curves and results; "
+                        "select two or more (Ctrl- or Shift-click) to compare them")
         self.itemActivated.connect(self._on_activated)
 
     def set_runs(self, runs: list, current: str = "") -> None:
@@ -35,8 +37,13 @@ class RunsList(QListWidget):
                 self.setCurrentItem(item)
 
     def selected_path(self) -> str:
-        item = self.currentItem()
-        return item.data(PathRole) if item is not None else ""
+        """The selected run, when exactly one is selected (what Open, Rename and Delete act on); else ""."""
+        selected = self.selected_paths()
+        return selected[0] if len(selected) == 1 else ""
+
+    def selected_paths(self) -> list[str]:
+        """Every selected run, in the list's order (newest first)."""
+        return [self.item(i).data(PathRole) for i in range(self.count()) if self.item(i).isSelected()]
 
     def paths(self) -> list[str]:
         return [self.item(i).data(PathRole) for i in range(self.count())]

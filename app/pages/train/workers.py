@@ -1,4 +1,4 @@
-"""Background work of the Train page: scanning a dataset, training, reading runs, saving, exporting.
+"""Background work of the Train page: scanning a dataset, training, reading and comparing runs, saving, exporting.
 
 Every class here is an ``app.workers.Worker`` (``TrainWorker`` the generic
 ``GeneratorWorker``): it runs on its own QThread from the pool, emits one signal
@@ -138,6 +138,42 @@ class RunReader(Worker):
         record = read_run(self.path)
         if not self.stop_requested:
             self.run_loaded.emit(record)
+
+
+class RunComparer(Worker):
+    """Reads several run folders and compares them (``model.training.run_comparison``). A run that cannot
+    be read is left out with one sentence saying why; the others are still compared."""
+
+    compared = Signal(object, list)  # RunComparison, [a sentence per run left out or read only in part]
+
+    def __init__(self, paths: list[str]) -> None:
+        super().__init__("Comparing runs")
+        self.paths = list(paths)
+
+    def work(self) -> None:
+        from model.training.run_comparison import compare_runs
+        from model.training.runs import read_run
+
+        records, notes = [], []
+        for done, path in enumerate(self.paths):
+            if self.stop_requested:
+                return
+            self.progressed.emit(Progress(done, len(self.paths), "Reading the runs"))
+            try:
+                record = read_run(path)
+            except StudioError as e:  # the folder's own path named once is enough: its name reads better
+                message = e.for_place("app").replace(str(Path(path)), Path(path).name)
+                notes.append(f"{Path(path).name} is left out: {message}")
+                continue
+            except Exception as e:  # a damaged file of one run must not hide the others
+                notes.append(f"{Path(path).name} is left out: it cannot be read ({type(e).__name__}: {e}).")
+                continue
+            records.append(record)
+            notes.extend(f"{record.path.name}: {note}" for note in record.notes)
+        if not records:
+            raise StudioError("None of the selected runs can be read. " + " ".join(notes))
+        if not self.stop_requested:
+            self.compared.emit(compare_runs(records), notes)
 
 
 class ExportWorker(Worker):
