@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from app.pages.attention.depth_chart import DepthChart
-from app.widgets.plot_style import class_colours, theme_colours
+from app.widgets.plot_style import class_colours
 
 MAX_LINES = 6  # more lines than this are a tangle no legend can untie
 
@@ -48,9 +48,10 @@ class ClassAblationChart(DepthChart):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("mean drop in p(prediction)", "SE block ablated (input → output)", zero_line=True,
                          parent=parent)
-        backdrop = QColor(theme_colours(self)[2])
-        backdrop.setAlpha(210)  # the legend stays readable where lines pass under it
-        self.legend = self.addLegend(offset=(-10, 10), labelTextColor=self.text_colour, brush=pg.mkBrush(backdrop))
+        # The legend sits right of the plot, not over it: the late blocks it would cover matter most.
+        self.legend = pg.LegendItem(labelTextColor=self.text_colour)
+        self.getPlotItem().layout.addItem(self.legend, 2, 3)
+        self.getPlotItem().layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignTop)  # not spread over the height
         # Made once, filled for each comparison (and emptied for the classes not drawn).
         self.curves = [self.clickable(self.plot([], [], symbol="o", symbolSize=6, symbolPen=None))
                        for _ in range(MAX_LINES)]
@@ -75,6 +76,8 @@ class ClassAblationChart(DepthChart):
                 self.legend.addItem(curve, class_names[self.drawn[line]])
             else:
                 curve.setData([], [])
+        # As tall as its entries: in the plot's layout it would otherwise spread them over the whole height.
+        self.legend.setMaximumHeight(self.legend.layout.effectiveSizeHint(Qt.SizeHint.PreferredSize).height())
         self.setTitle(chart_title(mode, len(self.drawn), len(values)), color=self.text_colour, size="9pt")
         self.show_blocks(block_names, 8)
         self.fit_values(values[self.drawn])

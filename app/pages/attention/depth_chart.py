@@ -33,6 +33,9 @@ class DepthChart(pg.PlotWidget):
         self.text_colour, self.line_colour = themed_plot(self)
         self.setLabel("left", left)
         self.setLabel("bottom", bottom)
+        # tick_labels already thins the names; pyqtgraph would also drop the first one where it
+        # reaches past the axis's left end.
+        self.getAxis("bottom").setStyle(hideOverlappingLabels=False)
         if zero_line:  # drops can be negative: the line says where "no change" is
             self.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(self.text_colour, width=1,
                                                                      style=Qt.PenStyle.DotLine)))

@@ -113,7 +113,7 @@ class ClassComparisonJob(QueuedJob):
             self.pending = None
             self.panel.show_message("")
 
-    def ended(self, worker) -> None:
+    def worker_ended(self, worker) -> None:
         if worker.stop_requested and self.pending is None:
             self.panel.show_message("Cancelled; the comparison shown before (if any) is kept.")
 

@@ -64,13 +64,13 @@ class QueuedJob(QObject):
         """The worker for ``request``, its result signals connected (not yet started)."""
         raise NotImplementedError(f"{type(self).__name__} must make its workers")
 
-    def ended(self, worker: Worker) -> None:
+    def worker_ended(self, worker: Worker) -> None:
         """Called when ``worker`` has ended, before ``finished``; ``worker.stop_requested`` says if it was stopped."""
 
     @Slot()
     def _on_finished(self) -> None:
         worker, self.worker = self.worker, None
         if worker is not None:
-            self.ended(worker)
+            self.worker_ended(worker)
         self.finished.emit()
         self.start_pending()
