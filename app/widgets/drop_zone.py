@@ -1,4 +1,5 @@
-"""The big "drop images here" area, and reading local paths out of drags and the clipboard."""
+"""The big "drop images here" area, reading local paths out of drags and the clipboard, and the
+drag-and-drop handling every widget that takes dropped files shares (``PathDropTarget``)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,34 @@ def accepts(mime: QMimeData) -> bool:
     return bool(local_paths(mime))
 
 
-class DropZone(QFrame):
+class PathDropTarget:
+    """Mixin for a QWidget that takes drops of local files and folders: it accepts drags that name
+    some and hands a drop's paths to ``take_paths``, refusing anything else (web urls, plain words).
+
+    List it before the Qt class (``class Page(PathDropTarget, QWidget)``) so its event handlers
+    win, and call ``setAcceptDrops(True)``.
+    """
+
+    def take_paths(self, paths: list[str]) -> None:
+        """Do what the widget does with dropped files and folders (in the order they were dragged)."""
+        raise NotImplementedError(f"{type(self).__name__} takes drops but does not say what to do with them")
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if accepts(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = local_paths(event.mimeData())
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.take_paths(paths)
+
+
+class DropZone(PathDropTarget, QFrame):
     """A large target for files and folders, with Open buttons for those who prefer them."""
 
     paths_dropped = Signal(list)  # [str]
@@ -99,12 +127,12 @@ class DropZone(QFrame):
         palette.setColor(QPalette.ColorRole.Window, colour)
         self.setPalette(palette)
 
+    def take_paths(self, paths: list[str]) -> None:
+        self.paths_dropped.emit(paths)
+
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if accepts(event.mimeData()):
-            event.acceptProposedAction()
-            self._set_highlight(True)
-        else:
-            event.ignore()
+        super().dragEnterEvent(event)
+        self._set_highlight(event.isAccepted())
 
     def dragLeaveEvent(self, event) -> None:
         self._set_highlight(False)
@@ -112,9 +140,4 @@ class DropZone(QFrame):
 
     def dropEvent(self, event: QDropEvent) -> None:
         self._set_highlight(False)
-        paths = local_paths(event.mimeData())
-        if not paths:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        self.paths_dropped.emit(paths)
+        super().dropEvent(event)

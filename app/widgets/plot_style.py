@@ -25,6 +25,21 @@ def style_plot(plot: pg.PlotItem, text: QColor) -> None:
         axis.setTextPen(text)
 
 
+def themed_plot(widget: pg.PlotWidget) -> tuple[QColor, QColor]:
+    """Give a plot widget the theme's background (not pyqtgraph's black), static axes and a faint
+    horizontal grid; returns the (text, highlight) colours to draw with."""
+    text, line, base = theme_colours(widget)
+    widget.setBackground(base)
+    style_plot(widget.getPlotItem(), text)
+    widget.showGrid(x=False, y=True, alpha=0.2)
+    return text, line
+
+
+def class_colours(n: int) -> list[QColor]:
+    """``n`` distinct colours, one per class (pyqtgraph's hue wheel)."""
+    return [pg.intColor(i, hues=max(n, 1), values=1, maxValue=220) for i in range(n)]
+
+
 def labelled_plot(widget: QWidget, bottom: str, left: str) -> tuple[pg.PlotWidget, pg.PlotItem]:
     """A static plot in ``widget``'s colours with its two axes labelled."""
     text, _, base = theme_colours(widget)

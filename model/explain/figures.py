@@ -27,6 +27,9 @@ from model.explain.render import (
 BACKGROUND = (255, 255, 255)
 INK = (30, 30, 30)
 FAINT = (200, 200, 200)
+# Pictures shorter than this are enlarged in figures: a 32-64 px crop (a model trained at a small
+# size) sat small beside its title and the top-5 list and left most of the figure blank.
+MIN_PICTURE_SIDE = 224  # ImageNet's crop: the titles above the pictures fit it
 
 
 @lru_cache(maxsize=8)
@@ -73,6 +76,13 @@ def colorbar(vrange: ValueRange, cmap: str = DEFAULT_COLORMAP, length: int = 200
         draw.line([thickness, y, thickness + 3, y], fill=INK)
         draw_text(draw, (thickness + 6, y), text, 11, anchor="lm")
     return np.asarray(im)
+
+
+def enlarged(rgb: np.ndarray, min_side: int = MIN_PICTURE_SIDE) -> np.ndarray:
+    """``rgb`` repeated by the smallest whole factor that makes its shorter side at least ``min_side``
+    (nearest-neighbour, so every pixel still shows one value); unchanged when it is big enough."""
+    factor = -(-min_side // max(1, min(rgb.shape[:2])))
+    return rgb if factor <= 1 else np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
 
 
 def titled(rgb: np.ndarray, title: str, size: int = 13) -> np.ndarray:
@@ -268,9 +278,9 @@ def attention_view_figure(
     what = "what SE changed" if kind == "change" else "SE map"
     top = [f"{rank}. {c.label}  {c.probability:.1%}" for rank, c in enumerate(result.top_classes(i, 5), start=1)]
     row = hstack([
-        titled(crop, "input crop"),
-        titled(overlay(crop, smap.image, cmap=cmap), f"{what}: {block.short_name} ({block.channels} ch)"),
-        titled(overlay(crop, result.gradcam_map(i).image, cmap=cmap), f"Grad-CAM: {result.label(target)}"),
+        titled(enlarged(crop), "input crop"),
+        titled(enlarged(overlay(crop, smap.image, cmap=cmap)), f"{what}: {block.short_name} ({block.channels} ch)"),
+        titled(enlarged(overlay(crop, result.gradcam_map(i).image, cmap=cmap)), f"Grad-CAM: {result.label(target)}"),
         titled(text_block(top), "top-5 classes"),
     ], gap=12)
     caption = text_block([f"SE block {depth + 1} of {result.num_blocks}: {block.name}; "

@@ -112,6 +112,18 @@ def window(qtbot):
 
 
 @pytest.fixture
+def attention_page(qtbot, window):
+    """The Attention page, shown, with a real predictor (a calibrated random B0 at 64 px) as the active classifier."""
+    from tests.app.attention_helpers import make_predictor
+
+    window.session.use_predictor(make_predictor(), fake_active_model())
+    window.show_page("attention")
+    window.show()
+    qtbot.waitExposed(window)
+    return window.page("attention")
+
+
+@pytest.fixture
 def ready_window(window):
     """The window with a fake predictor as the active classifier."""
     predictor = FakePredictor()

@@ -22,13 +22,9 @@ from tests.app.conftest import fake_active_model
 
 
 @pytest.fixture
-def page(qtbot, window):
-    """The Attention page, shown, with a real predictor as the active classifier."""
-    window.session.use_predictor(make_predictor(), fake_active_model())
-    window.show_page("attention")
-    window.show()
-    qtbot.waitExposed(window)
-    return window.page("attention")
+def page(attention_page):
+    """The Attention page, shown, with a real predictor as the active classifier (conftest)."""
+    return attention_page
 
 
 def pixels(image: QImage) -> np.ndarray:

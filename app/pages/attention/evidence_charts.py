@@ -11,39 +11,24 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
-from app.pages.attention.divergence_chart import tick_labels
-from app.widgets.plot_style import style_plot, theme_colours
+from app.pages.attention.depth_chart import DepthChart
+from app.widgets.plot_style import themed_plot
 
 CHANGED = QColor(214, 39, 40)  # a top-1 change: the one colour that must stand out
 
 
-def _plot_base(widget: pg.PlotWidget) -> tuple[QColor, QColor]:
-    text, line, base = theme_colours(widget)
-    widget.setBackground(base)  # the theme's colours, not black
-    style_plot(widget.getPlotItem(), text)
-    widget.showGrid(x=False, y=True, alpha=0.2)
-    return text, line
-
-
-class AblationChart(pg.PlotWidget):
+class AblationChart(DepthChart):
     """Confidence drop (y) per SE block (x); a red ring where the top-1 class changes; click a point for its block."""
 
-    block_clicked = Signal(int)  # depth
-
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        text, line = _plot_base(self)
-        self.setLabel("left", "drop in p(class)")
-        self.setLabel("bottom", "SE block ablated (input → output)")
-        self.zero = pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(text, width=1, style=Qt.PenStyle.DotLine))
-        self.addItem(self.zero)
-        self.curve = self.plot([], [], pen=pg.mkPen(line, width=2), symbol="o", symbolSize=8,
-                               symbolBrush=line, symbolPen=None)
-        self.curve.sigPointsClicked.connect(self._on_points_clicked)
+        super().__init__("drop in p(class)", "SE block ablated (input → output)", zero_line=True, parent=parent)
+        text, line = self.text_colour, self.line_colour
+        self.curve = self.clickable(self.plot([], [], pen=pg.mkPen(line, width=2), symbol="o", symbolSize=8,
+                                              symbolBrush=line, symbolPen=None))
         self.changed = self.plot([], [], pen=None, symbol="o", symbolSize=14, symbolBrush=None,
                                  symbolPen=pg.mkPen(CHANGED, width=2))
         self.current = self.plot([], [], pen=None, symbol="s", symbolSize=16, symbolBrush=None,
@@ -59,11 +44,8 @@ class AblationChart(pg.PlotWidget):
         self.curve.setData(xs, self.values)
         flips = [k for k, b in enumerate(ablation.blocks) if b.top1_changed]
         self.changed.setData(flips, self.values[flips])
-        self.getAxis("bottom").setTicks([tick_labels([b.block.short_name for b in ablation.blocks], 8)])
-        self.setXRange(-0.5, max(0.5, len(xs) - 0.5), padding=0)
-        lo, hi = min(0.0, float(self.values.min())), max(0.0, float(self.values.max()))
-        pad = 0.1 * (hi - lo) or 0.05
-        self.setYRange(lo - pad, hi + pad, padding=0)
+        self.show_blocks([b.block.short_name for b in ablation.blocks], 8)
+        self.fit_values(self.values)
 
     def set_current(self, depth: int) -> None:
         """Outline the block the rest of the page shows."""
@@ -74,14 +56,10 @@ class AblationChart(pg.PlotWidget):
         self.values = np.zeros(0)
         for item in (self.curve, self.changed, self.current):
             item.setData([], [])
-        self.getAxis("bottom").setTicks(None)
+        self.clear_blocks()
 
     def point_count(self) -> int:
         return len(self.values)
-
-    def _on_points_clicked(self, item, points, *args) -> None:
-        if len(points):
-            self.block_clicked.emit(int(round(points[0].pos().x())))
 
 
 class FaithfulnessChart(pg.PlotWidget):
@@ -89,7 +67,7 @@ class FaithfulnessChart(pg.PlotWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        text, line = _plot_base(self)
+        text, line = themed_plot(self)
         self.setLabel("left", "p(class)")
         self.setLabel("bottom", "share of pixels deleted / inserted")
         self.addLegend(offset=(-10, 10), labelTextColor=text)

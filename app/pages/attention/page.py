@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMenu, QPushButton, QTabWidget, QVBoxLayout
 
 from app.pages.attention.workers import AnalysedImage, AnalysisNetworks
@@ -26,13 +26,13 @@ from app.platform.resources import RESOURCES
 from app.state import ActiveModel
 from app.pages.attention.attention_panel import AttentionPanel
 from app.pages.attention.comparison_panel import ComparisonPanel
-from app.widgets.drop_zone import accepts, local_paths
+from app.widgets.drop_zone import PathDropTarget
 from app.widgets.job_bar import JobBar
 
 SAMPLE_IMAGE = RESOURCES / "samples" / "summer-palace.jpg"  # analysed for --screenshot (see its README)
 
 
-class AttentionPage(Page):
+class AttentionPage(PathDropTarget, Page):
     key = "attention"
     title = "Attention"
     tooltip = "See what each squeeze-and-excitation block emphasises in an image, and where classes differ"
@@ -143,18 +143,8 @@ class AttentionPage(Page):
         menu.addAction(stop)
 
     # --- input ----------------------------------------------------------------------------
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if accepts(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = local_paths(event.mimeData())
-        if not paths:
-            event.ignore()
-            return
-        event.acceptProposedAction()
+    def take_paths(self, paths: list[str]) -> None:
+        """A dropped folder compares its classes; a dropped image is analysed (the first of several)."""
         if Path(paths[0]).is_dir():
             self.compare_folder(paths[0])
         else:

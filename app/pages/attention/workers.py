@@ -145,22 +145,33 @@ class EvidenceWorker(Worker):
 
 
 class ClassComparisonWorker(GeneratorWorker):
-    """Runs ``class_comparison`` over a folder of class sub-folders, with progress and cancel."""
+    """Runs ``class_comparison`` over a folder of class sub-folders, with progress and cancel.
+
+    With ``ablation`` ("mean" or "one") it also measures each class's mean SE ablation curve.
+    """
 
     compared = Signal(object)  # model.explain.attention.ClassComparison
 
-    def __init__(self, networks: AnalysisNetworks, predictor, folder: str, batch_size: int = 16) -> None:
+    def __init__(self, networks: AnalysisNetworks, predictor, folder: str, batch_size: int = 16,
+                 ablation: str | None = None) -> None:
         super().__init__("Comparing classes")
         self.networks = networks
         self.predictor = predictor
         self.folder = str(folder)
         self.batch_size = batch_size
+        self.ablation = ablation
 
     def events(self):
         from model.explain.attention import class_comparison
+        from model.explain.se_recorder import se_modules
 
         classifier = self.networks.classifier_for(self.predictor)
-        return class_comparison(classifier, self.folder, batch_size=self.batch_size, cancel=self._stop)
+        batch = self.batch_size
+        if self.ablation is not None:
+            # Ablation runs every image once more per SE block, and progress and cancel come between
+            # batches: fewer images per batch keep a batch about as long as one without ablation.
+            batch = max(1, batch // (1 + len(se_modules(classifier.model))))
+        return class_comparison(classifier, self.folder, batch_size=batch, cancel=self._stop, ablation=self.ablation)
 
     def routes(self) -> dict[type, object]:
         from model.explain.attention import ClassComparison

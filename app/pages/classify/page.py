@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QImage, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from app.context import StudioContext
 from app.pages import Page, add_action
 from app.state import ActiveModel
-from app.widgets.drop_zone import DropZone, accepts, local_paths, save_pasted_image
+from app.widgets.drop_zone import DropZone, PathDropTarget, local_paths, save_pasted_image
 from app.widgets.job_bar import JobBar
 from app.pages.classify.first_download import FirstDownload
 from app.pages.classify.model_banner import ModelBanner
@@ -41,7 +41,7 @@ IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.gif *.tif *.tiff);;All
 FLUSH_INTERVAL_MS = 100
 
 
-class ClassifyPage(Page):
+class ClassifyPage(PathDropTarget, Page):
     key = "classify"
     title = "Classify"
     tooltip = "Drop photos to get their top-5 labels"
@@ -162,19 +162,9 @@ class ClassifyPage(Page):
         self.fast_decode_action.setChecked(self.context.settings.fast_decode)
 
     # --- input ----------------------------------------------------------------------
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if accepts(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = local_paths(event.mimeData())
-        if paths:
-            event.acceptProposedAction()
-            self.classify_paths(paths)
-        else:
-            event.ignore()
+    def take_paths(self, paths: list[str]) -> None:
+        """Files and folders dropped anywhere on the page (PathDropTarget) are classified."""
+        self.classify_paths(paths)
 
     @Slot()
     def open_files(self) -> None:

@@ -13,18 +13,13 @@ from typing import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from app.widgets.plot_style import style_plot, theme_colours
+from app.widgets.plot_style import class_colours, style_plot, theme_colours
 
 DOT = 6
 RING = 13
-
-
-def class_colours(n: int) -> list[QColor]:
-    """``n`` distinct colours (pyqtgraph's hue wheel)."""
-    return [pg.intColor(i, hues=max(n, 1), values=1, maxValue=220) for i in range(n)]
 
 
 class EmbeddingMap(QWidget):
