@@ -73,8 +73,8 @@ def scan(qtbot, page, folder: Path) -> None:
 def start(page):
     """Start a run and hand back its worker."""
     page.start()
-    assert page._trainer is not None, "Start did nothing"
-    return page._trainer
+    assert page.trainer is not None, "Start did nothing"
+    return page.trainer
 
 
 def buttons(page) -> dict[str, bool]:
@@ -167,7 +167,7 @@ def test_pause_then_stop_saves_a_checkpoint_and_resume_finishes_the_run(qtbot, p
         page.pause()  # before the first step: the engine holds at its first step boundary
         assert buttons(page) == {"start": False, "pause": False, "resume": True, "stop": True}
         # The page made the run's config and control; its Pause reached the control at once.
-        trainer = page._trainer
+        trainer = page.trainer
         assert isinstance(trainer.config, TrainConfig) and trainer.config.data_dir == str(tmp_path / "data")
         assert isinstance(trainer.control, TrainControl) and trainer.control.paused
     assert paused.args[0].step == 0  # held before the first step
@@ -193,7 +193,7 @@ def test_pause_then_stop_saves_a_checkpoint_and_resume_finishes_the_run(qtbot, p
 
     with qtbot.waitSignal(page.training_finished, timeout=120_000) as resumed:
         page.resume()  # idle with a stopped run shown: continue it from its checkpoint
-        again = page._trainer
+        again = page.trainer
         assert again is not None and again.config.resume and again.config.out_dir == str(run)
         assert again.control is not trainer.control and not again.control.stopped  # a fresh control per run
     assert resumed.args[0].reason == "completed" and resumed.args[0].epochs_done == 2
@@ -232,7 +232,7 @@ def test_close_during_training_asks_then_stops_training_and_the_app_quits(qtbot,
     answer_quit_question(qtbot, "cancel", seen)
     assert not window.close()  # Cancel: nothing changes
     assert seen == ["Training is running. Stop it and quit? The run can be resumed later."]
-    assert window.isVisible() and not worker.stop_requested and page._trainer is worker
+    assert window.isVisible() and not worker.stop_requested and page.trainer is worker
 
     # The real event loop, as in app.main(): closing must end it, not leave a process without a window.
     def close_window() -> None:
