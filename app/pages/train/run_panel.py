@@ -2,12 +2,13 @@
 
 From the top: the banner (what trains on what), the progress row, the notices,
 then the curves above the run browser (results and earlier runs), split so
-that either can be given more height.
+that either can be given more height. The results' "Full height" hides the
+curves, for a confusion matrix of many classes.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from app.context import StudioContext
@@ -35,12 +36,17 @@ class RunPanel(QWidget):
         self.splitter.addWidget(self.runs)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setSizes([290, 380])
+        self.runs.results.full_height_toggled.connect(self._on_full_height)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.run_info)
         layout.addWidget(self.progress)
         layout.addWidget(self.notices)
         layout.addWidget(self.splitter, 1)
+
+    @Slot(bool)
+    def _on_full_height(self, full: bool) -> None:
+        self.curves.setVisible(not full)
 
     def show_reopened(self, record) -> None:
         """An earlier run (``RunRecord``) opened again: its curves, how far it got, its banner; no old notices."""
