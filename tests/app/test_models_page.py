@@ -8,6 +8,7 @@ import time
 import types
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from app.state import BackendInfo, VariantFacts
 from app.pages.models.scaling_explainer import scaling_html
@@ -219,3 +220,22 @@ def test_scaling_explanation_shows_phi_and_the_multipliers():
     b7_flops = VARIANTS["b7"].gflops / VARIANTS["b0"].gflops
     assert f"{b7_flops:.1f}× <small>({VARIANTS['b7'].flops_scale_predicted:.1f})</small>" in html
     assert "…" in scaling_html(())  # real FLOPs only once torchvision's metadata is known
+
+
+def test_a_long_status_sentence_does_not_widen_the_window_when_the_models_page_shows(qtbot, window):
+    from tests.app.conftest import fake_active_model
+
+    load_backend(window, cached=())
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    # The first launch without ImageNet weights: the page's longest sentence, one line of about 730 px.
+    window.session.use_predictor(FakePredictor(), fake_active_model(missing=True))
+    window.show_page("models")
+    page = window.page("models")
+    qtbot.waitUntil(lambda: "no ImageNet weights on disk" in page.status.text())
+    QApplication.processEvents()  # the page's layout settles, as it does when it first shows
+    assert window.minimumSizeHint().width() <= 1280 and window.width() == 1280
+    # The sentence wraps instead, whole: the label is tall enough for all of its lines.
+    status = page.status
+    assert status.height() >= status.heightForWidth(status.width())

@@ -73,8 +73,8 @@ def scan(qtbot, page, folder: Path) -> None:
 def start(page):
     """Start a run and hand back its worker."""
     page.start()
-    assert page._trainer is not None, "Start did nothing"
-    return page._trainer
+    assert page.trainer is not None, "Start did nothing"
+    return page.trainer
 
 
 def buttons(page) -> dict[str, bool]:
@@ -167,7 +167,7 @@ def test_pause_then_stop_saves_a_checkpoint_and_resume_finishes_the_run(qtbot, p
         page.pause()  # before the first step: the engine holds at its first step boundary
         assert buttons(page) == {"start": False, "pause": False, "resume": True, "stop": True}
         # The page made the run's config and control; its Pause reached the control at once.
-        trainer = page._trainer
+        trainer = page.trainer
         assert isinstance(trainer.config, TrainConfig) and trainer.config.data_dir == str(tmp_path / "data")
         assert isinstance(trainer.control, TrainControl) and trainer.control.paused
     assert paused.args[0].step == 0  # held before the first step
@@ -193,7 +193,7 @@ def test_pause_then_stop_saves_a_checkpoint_and_resume_finishes_the_run(qtbot, p
 
     with qtbot.waitSignal(page.training_finished, timeout=120_000) as resumed:
         page.resume()  # idle with a stopped run shown: continue it from its checkpoint
-        again = page._trainer
+        again = page.trainer
         assert again is not None and again.config.resume and again.config.out_dir == str(run)
         assert again.control is not trainer.control and not again.control.stopped  # a fresh control per run
     assert resumed.args[0].reason == "completed" and resumed.args[0].epochs_done == 2
@@ -232,7 +232,7 @@ def test_close_during_training_asks_then_stops_training_and_the_app_quits(qtbot,
     answer_quit_question(qtbot, "cancel", seen)
     assert not window.close()  # Cancel: nothing changes
     assert seen == ["Training is running. Stop it and quit? The run can be resumed later."]
-    assert window.isVisible() and not worker.stop_requested and page._trainer is worker
+    assert window.isVisible() and not worker.stop_requested and page.trainer is worker
 
     # The real event loop, as in app.main(): closing must end it, not leave a process without a window.
     def close_window() -> None:
@@ -634,6 +634,78 @@ def test_a_10_class_confusion_matrix_is_whole_and_labelled_at_1280x800(qtbot, wi
     assert model.headerData(2, Qt.Orientation.Horizontal) == "3"
     assert model.headerData(2, Qt.Orientation.Vertical) == "3  class_2_longlong"
     assert "class_2_longlong" in model.headerData(2, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    # Whole with its counts, and the curves keep their place above it.
+    assert view.horizontalScrollBar().maximum() == 0 and view.verticalScrollBar().maximum() == 0
+    assert model.data(model.index(0, 0)) == "20"
+    assert window.page("train").curves.isVisible() and not results.full_height_button.isChecked()
+
+
+def fifty_class_evaluation():
+    from model.training.evaluate import Evaluation
+
+    names = [f"{('golden_retriever', 'tabby_cat', 'snow_leopard')[i % 3]}_{i}" for i in range(50)]
+    matrix = [[(40 if i == j else int((i * 7 + j * 3) % 11 == 0)) for j in range(50)] for i in range(50)]
+    per = {c: {"precision": 0.9, "recall": 0.8, "f1": 0.85, "support": 40} for c in names}
+    return Evaluation(0.9, names, matrix, per, [], 0.3, sum(map(sum, matrix)))
+
+
+def test_a_50_class_confusion_matrix_is_whole_and_legible_in_a_maximised_window(qtbot, window):
+    window.resize(1920, 1080)
+    window.show_page("train")
+    window.show()
+    qtbot.waitExposed(window)
+    page = window.page("train")
+    results = page.results
+    results.show_evaluation(fifty_class_evaluation())
+    view, model = results.matrix, results.matrix.matrix_model
+    # The matrix takes the page's whole height by itself (the curves step aside), and fits without scrolling.
+    qtbot.waitUntil(lambda: results.full_height_button.isChecked() and not page.curves.isVisible())
+    qtbot.waitUntil(lambda: view.viewport().rect().contains(view.visualRect(model.index(49, 49))))
+    assert view.horizontalScrollBar().maximum() == 0 and view.verticalScrollBar().maximum() == 0
+    # Each cell is at least 14 px a side: colour only, with the count in its tooltip.
+    assert min(view.columnWidth(c) for c in range(50)) >= 14 and min(view.rowHeight(r) for r in range(50)) >= 14
+    assert model.data(model.index(7, 7)) == "" and "40 images of 'tabby_cat_7'" in model.data(
+        model.index(7, 7), Qt.ItemDataRole.ToolTipRole)
+    # One mistake in 41 is tinted, not white like an empty cell.
+    background = lambda r, c: model.data(model.index(r, c), Qt.ItemDataRole.BackgroundRole)  # noqa: E731
+    assert model.matrix[0][11] == 1 and model.matrix[0][1] == 0 and background(0, 11) != background(0, 1)
+    # The headers draw their labels small and margin-free, so "50" fits its column and names keep their ends.
+    assert view.horizontalHeader().tight and view.verticalHeader().tight
+    assert model.headerData(49, Qt.Orientation.Horizontal) == "50"
+    assert model.headerData(49, Qt.Orientation.Vertical) == "50  tabby_cat_49"
+    header = view.horizontalHeader()
+    assert header.fontMetrics().horizontalAdvance("50") <= header.sectionSize(49)
+    # The user's choice holds: the curves come back, and stay while this run is shown.
+    results.full_height_button.click()
+    assert page.curves.isVisible() and not results.full_height_button.isChecked()
+    window.resize(1900, 1060)
+    qtbot.wait(50)
+    assert page.curves.isVisible()
+    # A new run trains with its curves in view.
+    results.full_height_button.click()
+    assert not page.curves.isVisible()
+    page.runs.show_training()
+    assert page.curves.isVisible() and not results.full_height_button.isVisibleTo(results)
+
+
+def test_a_matrix_fitted_while_hidden_asks_for_room_only_once_it_is_seen(qtbot):
+    from app.pages.train.train_results import TrainResults
+    from model.training.evaluate import Evaluation
+
+    results = TrainResults()
+    qtbot.addWidget(results)
+    results.matrix.resize(200, 150)  # a stale size, as on a page that has not been laid out yet
+    names = [f"c{i}" for i in range(10)]
+    matrix = [[(9 if i == j else 0) for j in range(10)] for i in range(10)]
+    per = {c: {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 9} for c in names}
+    results.show_evaluation(Evaluation(1.0, names, matrix, per, [], 0.1, 90))
+    assert not results.full_height_button.isChecked()
+    results.resize(1000, 700)
+    results.show()
+    qtbot.waitExposed(results)
+    view = results.matrix
+    assert view.viewport().rect().contains(view.visualRect(view.model().index(9, 9)))
+    assert not results.full_height_button.isChecked()  # seen at its real size, 10 classes fit as they are
 
 
 def test_a_run_folder_in_use_by_another_training_is_refused_with_its_sentence(qtbot, page, tmp_path, monkeypatch):

@@ -102,6 +102,9 @@ class ModelsPage(Page):
         )
         self.measure_button.clicked.connect(self.measure)
         self.status = QLabel()
+        # Wrapped: as one line, its longest sentence (no ImageNet weights on disk) is ~730 px wide,
+        # and a label's width is its minimum, which widened the window by 37 px at 1280×800.
+        self.status.setWordWrap(True)
         buttons = QHBoxLayout()
         for b in (self.use_button, self.download_button, self.import_button):
             buttons.addWidget(b)

@@ -4,6 +4,10 @@ Clicking a cell of the matrix lists the validation images behind it that were
 misclassified, worst first. The thumbnails are decoded elsewhere (a worker):
 this panel asks for them with ``thumbnails_wanted(paths, batch)`` and takes
 them with ``set_thumbnail``; a thumbnail of an earlier cell (older batch) is dropped.
+
+"Full height" (``full_height_button``) asks the page for all of its height, the
+curves hidden; it turns itself on when a newly shown matrix would not fit whole
+otherwise (many classes), until the user chooses for that run.
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QSplitter,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -32,17 +38,32 @@ class TrainResults(QWidget):
     """Shows one ``model.training.evaluate.Evaluation``; empty with a hint when there is none."""
 
     thumbnails_wanted = Signal(list, int)  # paths, batch
+    full_height_toggled = Signal(bool)  # True: the results want the page's whole height (the curves hidden)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.evaluation = None
         self.batch = 0  # bumped whenever the listed images change
+        self._auto_height = False  # the matrix shown may still take the full height by itself
         self.summary = QLabel(NO_RESULTS)
         self.summary.setWordWrap(True)
 
         self.matrix = ConfusionMatrixView()
         self.matrix.cell_selected.connect(self.show_cell)
-        matrix_title = QLabel("Confusion matrix (rows: true class, columns: predicted)")
+        self.matrix.room_wanted.connect(self._on_room_wanted)
+        self.full_height_button = QToolButton()
+        self.full_height_button.setText("Full height")
+        self.full_height_button.setCheckable(True)
+        self.full_height_button.setAutoRaise(True)
+        self.full_height_button.setToolTip("Give the results the page's whole height, the curves hidden; click again "
+                                           "to bring the curves back")
+        self.full_height_button.toggled.connect(self.full_height_toggled)
+        self.full_height_button.clicked.connect(self._on_full_height_clicked)
+        matrix_title = QWidget()
+        title_row = QHBoxLayout(matrix_title)
+        title_row.setContentsMargins(0, 0, 0, 0)
+        title_row.addWidget(QLabel("Confusion matrix (rows: true class, columns: predicted)"), 1)
+        title_row.addWidget(self.full_height_button)
         matrix_box = self._titled(matrix_title, self.matrix)
 
         self.metrics_model = ClassMetricsModel(self)
@@ -85,7 +106,7 @@ class TrainResults(QWidget):
         self.show_evaluation(None)
 
     @staticmethod
-    def _titled(title: QLabel, body: QWidget) -> QWidget:
+    def _titled(title: QWidget, body: QWidget) -> QWidget:
         box = QWidget()
         layout = QVBoxLayout(box)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -99,7 +120,10 @@ class TrainResults(QWidget):
         self.evaluation = evaluation
         self.batch += 1
         self.mistakes.clear()
+        self._auto_height = evaluation is not None
         if evaluation is None:
+            self.full_height_button.setChecked(False)  # training, or nothing to show: the curves matter more
+            self.full_height_button.hide()
             self.summary.setText(note or NO_RESULTS)
             self.matrix.set_matrix([], [])
             self.reliability.show_bins(None)
@@ -113,10 +137,21 @@ class TrainResults(QWidget):
             + (f" · calibration error (ECE) {evaluation.ece:.3f}" if evaluation.reliability else "")
             + (f" · {note}" if note else "")
         )
+        self.full_height_button.show()
         self.matrix.set_matrix(evaluation.class_names, evaluation.confusion_matrix)
         self.reliability.show_bins(evaluation.reliability, evaluation.ece, evaluation.temperature)  # None: an older run
         self.metrics_model.set_metrics(evaluation.per_class)
         self.mistakes_title.setText("Click a cell of the matrix to list its misclassified images.")
+
+    @Slot()
+    def _on_room_wanted(self) -> None:
+        if self._auto_height:
+            self._auto_height = False
+            self.full_height_button.setChecked(True)
+
+    @Slot()
+    def _on_full_height_clicked(self) -> None:
+        self._auto_height = False  # the user chose: no more automatic changes for this run
 
     def worst_cell(self) -> tuple[int, int] | None:
         """The off-diagonal cell with the most images, or None when nothing is misclassified."""
