@@ -3,8 +3,9 @@
 A network trained with label smoothing and augmentation is usually under- or
 over-confident: it says 80 % when it is right 96 % of the time. Dividing its
 logits by one temperature T, fitted after training by minimising the validation
-negative log-likelihood (LBFGS on log T, so T stays positive), fixes most of it
-without changing a single prediction (Guo et al., 2017). The bundle stores T and
+negative log-likelihood (LBFGS on log T, so T stays positive) with a weak prior
+that keeps T near 1 when the validation set cannot say (no mistakes in it), fixes
+most of it without changing a single prediction (Guo et al., 2017). The bundle stores T and
 every place that shows or exports probabilities divides by it.
 
 ``expected_calibration_error``: top-1 confidence in 15 equal-width bins; the
@@ -20,10 +21,17 @@ import torch.nn.functional as F
 
 ECE_BINS = 15
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.05, 20.0
+# A Gaussian prior on log T (standard deviation 0.5: T within about ×0.37 to ×2.7 of 1 at two
+# deviations). A validation set with no mistakes says nothing about how confident mistakes should
+# be, and its NLL keeps falling as T → 0: on digits the plain fit gave T = 0.05, and every test
+# mistake then read "100 %" (test NLL 0.50 against 0.06 at T = 0.5). With the prior, the same
+# perfect validation gives T = 0.43, while a set with mistakes moves by under 2 % (0.596 → 0.606).
+LOG_TEMPERATURE_PRIOR_SD = 0.5
 
 
 def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, max_iter: int = 100) -> float:
-    """The temperature T that minimises the NLL of ``softmax(logits / T)`` on ``labels``; 1.0 without data."""
+    """The temperature T that minimises the summed NLL of ``softmax(logits / T)`` on ``labels`` plus
+    the prior on log T (``LOG_TEMPERATURE_PRIOR_SD``): the data decide when they can; 1.0 without data."""
     logits = logits.detach().float().cpu()
     labels = labels.detach().long().cpu()
     if logits.shape[0] == 0:
@@ -33,7 +41,8 @@ def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, max_iter: int = 
 
     def closure():
         opt.zero_grad()
-        loss = F.cross_entropy(logits / log_t.exp(), labels)
+        prior = log_t.pow(2).sum() / (2 * LOG_TEMPERATURE_PRIOR_SD**2)
+        loss = F.cross_entropy(logits / log_t.exp(), labels, reduction="sum") + prior
         loss.backward()
         return loss
 

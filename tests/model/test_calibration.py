@@ -44,6 +44,23 @@ def test_ece_matches_a_hand_worked_example():
     assert bins.to_dict()["accuracy"][0] is None  # empty bins are null in JSON
 
 
+def test_a_validation_set_without_mistakes_does_not_make_every_answer_certain():
+    # Every answer right with a clear margin: the plain NLL keeps falling as T → 0, which would
+    # make the model's future mistakes read "100 %". The prior keeps T near where the data stop saying.
+    g = torch.Generator().manual_seed(1)
+    labels = torch.randint(0, 10, (300,), generator=g)
+    logits = torch.randn(300, 10, generator=g)
+    logits[torch.arange(300), labels] += 6
+    assert (logits.argmax(1) == labels).all()
+    assert fit_temperature(logits, labels) > 0.3
+    # With mistakes in the data the prior hardly matters: the fit is the NLL's optimum within 5 %.
+    noisy = labels.clone()
+    noisy[:60] = (noisy[:60] + 1) % 10
+    log_ts = torch.linspace(-3, 3, 601)
+    best = log_ts[torch.stack([F.cross_entropy(logits / t.exp(), noisy) for t in log_ts]).argmin()].exp()
+    assert fit_temperature(logits, noisy) == pytest.approx(float(best), rel=0.05)
+
+
 def test_temperature_without_data_is_one():
     assert fit_temperature(torch.zeros(0, 3), torch.zeros(0, dtype=torch.long)) == 1.0
 
