@@ -11,7 +11,7 @@ On ``--per-class`` held-out images per class (from DATA, never seen in training)
 it analyses each image, makes every method's default map (SE maps at the
 deepest SE block with a grid of at least 4×4, CAMs at their default stage) for
 the predicted class, and scores it by deletion and insertion AUC
-(``model.explain.faithfulness``: 20 steps, blurred baseline). It prints the
+(``model.explain.faithfulness``: 20 steps, constant mean-colour baseline). It prints the
 mean AUCs, how often each map beats the random map on both curves, and the
 seconds per image to make the map and to score it; then a Markdown table for
 the README. The acceptance check: Grad-CAM's mean deletion AUC below the

@@ -49,3 +49,20 @@ def labelled_plot(widget: QWidget, bottom: str, left: str) -> tuple[pg.PlotWidge
     plot.setLabel("bottom", bottom)
     plot.setLabel("left", left)
     return plot_widget, plot
+
+
+def epoch_plot_row(widget: QWidget, titles: dict[str, str]) -> tuple[pg.GraphicsLayoutWidget, dict[str, pg.PlotItem], QColor]:
+    """Plots side by side over epochs, one per ``titles`` entry (key → title), in the theme's colours:
+    the layout widget, the plots by key, and the text colour."""
+    text, _, base = theme_colours(widget)
+    view = pg.GraphicsLayoutWidget()
+    view.setBackground(base)  # the theme's colours, not black
+    plots: dict[str, pg.PlotItem] = {}
+    for column, (key, title) in enumerate(titles.items()):
+        plot = view.addPlot(row=0, col=column)
+        plot.setTitle(title, color=text)
+        style_plot(plot, text)
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        plot.setLabel("bottom", "epoch", color=text)
+        plots[key] = plot
+    return view, plots, text

@@ -19,7 +19,7 @@ from model.explain.ablation import Ablation, ablate_blocks
 from model.explain.attention import AttentionResult
 from model.explain.attention_views import SpatialMap, make_spatial_map
 from model.explain.cams import LayerPass, layer_pass
-from model.explain.faithfulness import Faithfulness, blurred, faithfulness
+from model.explain.faithfulness import Faithfulness, faithfulness
 from model.explain.layers import MIN_GRID, CamLayer, choose_cam_layer
 from model.explain.methods import get_method
 
@@ -108,11 +108,8 @@ class Explainer:
         target = self.target if target is None else int(target)
         key = self._score_key(smap, target)
         if key not in self._cache:
-            if "baseline" not in self._cache:
-                self._cache["baseline"] = blurred(self.x)
             with eval_mode(self.model):
-                self._cache[key] = faithfulness(self.model, self.x, smap.image, target,
-                                                baseline=self._cache["baseline"])
+                self._cache[key] = faithfulness(self.model, self.x, smap.image, target)
         return self._cache[key]
 
     def cached(self, method: str, *, depth: int | None = None,

@@ -1,10 +1,18 @@
 """How far to trust a saliency map: deletion and insertion curves and their AUC (RISE, Petsiuk et al. 2018).
 
 Deletion removes the pixels the map rates most important first, replacing them
-with a blurred copy of the image, and tracks the probability of the explained
-class; a faithful map makes it fall fast (low AUC). Insertion starts from the
-blurred image and puts the most important pixels back first; a faithful map
-makes the probability rise fast (high AUC). Both use ``STEPS`` equal steps of
+with the baseline, and tracks the probability of the explained class; a faithful
+map makes it fall fast (low AUC). Insertion starts from the baseline and puts
+the most important pixels back first; a faithful map makes the probability rise
+fast (high AUC).
+
+The baseline is the constant mean colour (zero in the network's normalised
+input), as RISE's deletion uses. RISE starts insertion from a blurred copy
+instead, but a blur does not remove what small or blocky images show: on a B0
+trained on digits at 64 px the fully blurred image (σ = 1/16 of the side) kept
+p(class) at 0.91 on average, so every map, the random one included, scored the
+same insertion AUC (0.90). The constant image scores 0.10 there, chance for ten
+classes, so both curves start from no evidence. Both use ``STEPS`` equal steps of
 the pixel ranking (so ``STEPS + 1`` points from 0 % to 100 %), as RISE and the
 ``grad-cam`` package's metrics do, and all the perturbed images of one map go
 through the network in a few batches.
@@ -32,8 +40,8 @@ class Faithfulness:
     """Deletion and insertion curves of one map for one class, and their areas."""
 
     fractions: np.ndarray  # [STEPS + 1] share of pixels removed (deletion) or inserted (insertion)
-    deletion: np.ndarray  # [STEPS + 1] p(target) as the most important pixels are blurred away
-    insertion: np.ndarray  # [STEPS + 1] p(target) as they are put back into the blurred image
+    deletion: np.ndarray  # [STEPS + 1] p(target) as the most important pixels are replaced by the baseline
+    insertion: np.ndarray  # [STEPS + 1] p(target) as they are put back into the baseline
     target: int
 
     @property
@@ -54,23 +62,9 @@ def auc(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2.0))
 
 
-def blur_sigma(size: tuple[int, int]) -> float:
-    """The blur of the baseline: strong enough that digits and objects are unreadable (1/16 of the side)."""
-    return max(1.0, min(size) / 16.0)
-
-
-def blurred(x: torch.Tensor, sigma: float | None = None) -> torch.Tensor:
-    """A Gaussian-blurred copy of ``x`` [N, 3, H, W] (separable, reflect padding), the RISE baseline."""
-    sigma = sigma or blur_sigma(tuple(x.shape[-2:]))
-    radius = max(1, min(int(3 * sigma), min(x.shape[-2:]) - 1))
-    t = torch.arange(-radius, radius + 1, dtype=torch.float32, device=x.device)
-    kernel = torch.exp(-(t * t) / (2 * sigma * sigma))
-    kernel = (kernel / kernel.sum()).to(x.dtype)
-    channels = x.shape[1]
-    rows = kernel.view(1, 1, 1, -1).repeat(channels, 1, 1, 1)
-    cols = kernel.view(1, 1, -1, 1).repeat(channels, 1, 1, 1)
-    y = F.conv2d(F.pad(x, (radius, radius, 0, 0), mode="reflect"), rows, groups=channels)
-    return F.conv2d(F.pad(y, (0, 0, radius, radius), mode="reflect"), cols, groups=channels)
+def constant_baseline(x: torch.Tensor) -> torch.Tensor:
+    """The image with no evidence left: the mean colour everywhere (zero in the normalised input)."""
+    return torch.zeros_like(x)
 
 
 def pixel_order(saliency: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -118,7 +112,7 @@ def faithfulness(
     if tuple(saliency.shape) != size:
         raise ValueError(f"the map is {saliency.shape}, the image {size}: upsample the map first")
     if baseline is None:
-        baseline = blurred(x)
+        baseline = constant_baseline(x)
     masks = perturbation_masks(pixel_order(saliency, seed), size, steps).to(x.device, x.dtype)
     deleted = x * (1 - masks) + baseline * masks
     inserted = baseline * (1 - masks) + x * masks

@@ -70,7 +70,7 @@ class EvidenceView(QWidget):
         self.cam_line = QLabel()
         for line in (self.se_line, self.cam_line):
             line.setWordWrap(True)
-        hint = QLabel("Deletion AUC: how fast p(class) falls as the map's brightest pixels are blurred away "
+        hint = QLabel("Deletion AUC: how fast p(class) falls as the map's brightest pixels are greyed out "
                       "(lower = more faithful). Insertion AUC: how fast it rises as they are put back (higher).")
         hint.setWordWrap(True)
         hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from app.widgets.plot_style import style_plot, theme_colours
+from app.widgets.plot_style import epoch_plot_row
 
 # Matplotlib's tab10: distinct on light and dark themes, and the live curves' blue and orange come first.
 RUN_COLOURS = tuple(QColor(c) for c in ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -35,17 +35,7 @@ class CompareCurves(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        text, _, base = theme_colours(self)
-        self.view = pg.GraphicsLayoutWidget()
-        self.view.setBackground(base)
-        self.plots: dict[str, pg.PlotItem] = {}
-        for column, (key, title) in enumerate(PLOTS.items()):
-            plot = self.view.addPlot(row=0, col=column)
-            plot.setTitle(title, color=text)
-            style_plot(plot, text)
-            plot.showGrid(x=True, y=True, alpha=0.2)
-            plot.setLabel("bottom", "epoch", color=text)
-            self.plots[key] = plot
+        self.view, self.plots, _ = epoch_plot_row(self, PLOTS)
         self.curves: dict[str, list[pg.PlotDataItem]] = {key: [] for key in PLOTS}
         self.legend = QLabel()
         self.legend.setTextFormat(Qt.TextFormat.RichText)

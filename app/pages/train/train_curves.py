@@ -17,7 +17,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from model.core.events import EpochMetrics, StepMetrics
-from app.widgets.plot_style import style_plot, theme_colours
+from app.widgets.plot_style import epoch_plot_row
 
 REDRAW_INTERVAL_MS = 100  # ~10 Hz
 TRAIN_COLOUR = QColor(31, 119, 180)  # blue and orange read well on light and dark themes, and for most colour-blind eyes
@@ -42,20 +42,11 @@ class TrainCurves(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        text, _, base = theme_colours(self)
-        self.view = pg.GraphicsLayoutWidget()
-        self.view.setBackground(base)  # the theme's colours, not black
-        self.plots: dict[str, pg.PlotItem] = {}
-        for column, (key, title) in enumerate(PLOTS.items()):
-            plot = self.view.addPlot(row=0, col=column)
-            plot.setTitle(title, color=text)
-            style_plot(plot, text)
-            plot.showGrid(x=True, y=True, alpha=0.2)
-            plot.setLabel("bottom", "epoch", color=text)
+        self.view, self.plots, text = epoch_plot_row(self, PLOTS)
+        for plot in self.plots.values():
             for name in ("left", "bottom"):
                 # Major ticks only: the grid's minor levels made each repaint ~20 ms instead of ~5 ms.
                 plot.getAxis(name).setStyle(maxTickLevel=0)
-            self.plots[key] = plot
         self.plots["lr"].getAxis("left").enableAutoSIPrefix(False)
         self.plots["acc"].setYRange(0, 100, padding=0.02)  # a fixed scale: small changes look small
         self.plots["acc"].getViewBox().setAutoVisible(y=False)
