@@ -14,12 +14,13 @@ otherwise, because OpenVINO's own default would pick bf16 on some CPUs unasked.
 Two compiled models serve the two ways ``Predictor`` classifies: one image on
 every core (the LATENCY hint, batch fixed at 1; a batch of several images goes
 to a dynamic-batch model compiled on first use), and many images as lanes, one
-single-threaded stream per core (the THROUGHPUT hint), each lane thread with an
-infer request of its own.
+single-threaded stream per core (the THROUGHPUT hint), each running lane with an
+infer request of its own from a pool of idle ones.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 from pathlib import Path
 from typing import Callable
@@ -90,7 +91,12 @@ class OpenVinoRunner:
         self._batch = None  # dynamic batch, compiled when a batch of several first arrives
         self._lock = threading.Lock()  # one infer request per compiled model: calls take turns
         self._lanes = None
-        self._lane_requests = threading.local()
+        # Idle infer requests of the lanes' compiled model, taken and given back by each call. Not a
+        # threading.local: a request kept there is destroyed while its thread's Python state is being
+        # torn down, and OpenVINO's destructor then corrupts the interpreter's list of thread states
+        # (a segfault when a QThread that ran a lane finishes: the app crashed at every launch once
+        # "Measure on this machine" had chosen OpenVINO; tests/model/test_openvino_threads.py).
+        self._idle_requests: queue.SimpleQueue = queue.SimpleQueue()
 
     def _compile(self, hint: str, batch: int | None, streams: int | None = None):
         graph = self._graph_model.clone()
@@ -122,17 +128,22 @@ class OpenVinoRunner:
             return np.array(request.infer({0: x})[0], copy=True)
 
     def lane(self) -> Callable[[torch.Tensor], np.ndarray]:
-        """One image at a time on a single-threaded stream; each calling thread has its own request."""
+        """One image at a time on a single-threaded stream; concurrent calls each take a request of their own
+        (as many requests are made as calls ever ran at once: one per lane thread)."""
         with self._lock:
             if self._lanes is None:
                 self._lanes = self._compile("THROUGHPUT", batch=1, streams=self.threads)
-        compiled, local = self._lanes, self._lane_requests
+        compiled, idle = self._lanes, self._idle_requests
 
         def run(batch: torch.Tensor) -> np.ndarray:
-            request = getattr(local, "request", None)
-            if request is None:
-                request = local.request = compiled.create_infer_request()
-            x = batch.detach().cpu().numpy().astype(np.float32, copy=False)
-            return np.array(request.infer({0: x})[0], copy=True)
+            try:
+                request = idle.get_nowait()
+            except queue.Empty:
+                request = compiled.create_infer_request()
+            try:
+                x = batch.detach().cpu().numpy().astype(np.float32, copy=False)
+                return np.array(request.infer({0: x})[0], copy=True)
+            finally:
+                idle.put(request)
 
         return run
