@@ -324,3 +324,18 @@ def test_maps_come_with_scores_ablation_and_a_centred_gate_map(qtbot, page, imag
     centred = pixels(panel.gates._image)
     assert centred.shape == before.shape and not np.array_equal(before, centred)
     assert panel.picture().shape[0] > 0
+
+
+def test_depth_charts_show_small_drops_as_they_are(qtbot):
+    # pyqtgraph's SI scaling turned drops of a few hundredths into "x0.001" ticks of -40 … 30.
+    from app.pages.attention.evidence_charts import AblationChart
+
+    chart = AblationChart()
+    qtbot.addWidget(chart)
+    chart.resize(500, 200)
+    chart.show()
+    qtbot.waitExposed(chart)
+    chart.plot([0, 1, 2, 3], [0.001, -0.038, 0.002, 0.038])
+    qtbot.wait(100)  # the axis rescales on the range change that follows
+    axis = chart.getAxis("left")
+    assert axis.autoSIPrefixScale == 1.0 and "x0.001" not in axis.labelString()

@@ -33,6 +33,9 @@ class DepthChart(pg.PlotWidget):
         self.text_colour, self.line_colour = themed_plot(self)
         self.setLabel("left", left)
         self.setLabel("bottom", bottom)
+        # Probabilities and divergences read as they are: pyqtgraph's SI scaling turned drops of a few
+        # hundredths into "×0.001" with ticks of −40 … 30 and clipped the label.
+        self.getAxis("left").enableAutoSIPrefix(False)
         # tick_labels already thins the names; pyqtgraph would also drop the first one where it
         # reaches past the axis's left end.
         self.getAxis("bottom").setStyle(hideOverlappingLabels=False)
