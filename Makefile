@@ -35,11 +35,15 @@ run: $(VENV)/.installed
 	@$(PY) -m app.platform.xcb_libraries
 	$(PY) main.py
 
-# One process for the whole suite. (Earlier whole-suite runs segfaulted after the OpenVINO runtime
-# trials: an infer request kept in a threading.local corrupted Python's thread states when its thread
-# ended; tests/app/test_openvino_threads.py keeps that fixed.)
+# The tests that run real OpenVINO runtimes go in a process of their own, last. Whole-suite runs in one
+# process have segfaulted a few tests after the real runtime trials (4 of about 7 runs). One cause was
+# found and fixed (an infer request in a threading.local: tests/app/test_openvino_threads.py), but a
+# run after that fix still crashed once, so until the rest is found nothing shares their process.
+OPENVINO_TESTS := tests/model/test_export_openvino.py tests/model/test_runtime_selection.py tests/model/test_runtime_trials.py
+
 test: $(VENV)/.installed lint
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests $(addprefix --ignore=,$(OPENVINO_TESTS))
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q $(OPENVINO_TESTS)
 
 # The architecture contracts of pyproject.toml (model never imports Qt, model.core no torch, no
 # import cycles) and a short ruff rule set; `make test` runs both first.
