@@ -48,3 +48,22 @@ def test_measure_chooses_a_runtime_per_variant_and_auto_switches_to_it(qtbot, wi
     assert page.table_model.data(page.table_model.index(0, 6)).endswith(" ms")
     # Under "auto" the active B0 is loaded again, unless it already runs on the chosen runtime.
     assert activated == ([] if chosen.label == "PyTorch f32" else [fake_active_model().choice])
+
+
+def test_the_verdict_says_why_faster_candidates_were_not_chosen():
+    from app.pages.models.page import verdict_summary
+    from model.inference.agreement import Agreement
+    from model.inference.runtime_choice import RuntimeChoice
+    from model.inference.runtime_trials import UNCHECKED_REDUCED, RuntimeTrial, RuntimeVerdict
+
+    ort, ov16 = RuntimeChoice("onnxruntime", "f32"), RuntimeChoice("openvino", "bf16")
+    ov32 = RuntimeChoice("openvino", "f32")
+    flipped = Agreement(images=16, top1=0.9, top5=0.8, max_prob_diff=0.1)
+    verdict = RuntimeVerdict("b0", ort, None, (
+        RuntimeTrial("b0", ov16, None, None, UNCHECKED_REDUCED),
+        RuntimeTrial("b0", ov32, None, flipped),
+        RuntimeTrial("b0", ort, None, None),
+    ), "random weights")
+    assert verdict_summary(verdict) == (
+        "B0: ONNX Runtime f32 (OpenVINO f32 changed answers; OpenVINO bf16 not tried without ImageNet weights)")
+    assert verdict_summary(RuntimeVerdict("b3", ort, None, (), "ImageNet weights")) == "B3: ONNX Runtime f32"

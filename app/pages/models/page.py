@@ -42,6 +42,18 @@ def measure_plan(device: str) -> tuple[int, int]:
     return (1, 5) if device.startswith("cpu") else (16, 10)
 
 
+def verdict_summary(verdict) -> str:
+    """"B0: ONNX Runtime f32 (OpenVINO bf16 changed answers)": the runtime chosen for a variant, and why
+    faster candidates were not (``model.inference.runtime_trials.RuntimeVerdict``)."""
+    from model.inference.runtime_trials import UNCHECKED_REDUCED
+
+    refused = [t.choice.label for t in verdict.trials if t.agreement is not None and not t.agreement.passed]
+    unchecked = [t.choice.label for t in verdict.trials if t.error == UNCHECKED_REDUCED]
+    notes = ([f"{', '.join(refused)} changed answers"] if refused else []) + (
+        [f"{', '.join(unchecked)} not tried without ImageNet weights"] if unchecked else [])
+    return f"{verdict.variant.upper()}: {verdict.chosen.label}" + (f" ({'; '.join(notes)})" if notes else "")
+
+
 class ModelsPage(Page):
     key = "models"
     title = "Models"
@@ -254,9 +266,7 @@ class ModelsPage(Page):
 
     @Slot(object)
     def _on_runtime_chosen(self, verdict) -> None:
-        refused = [t.choice.label for t in verdict.trials if t.agreement is not None and not t.agreement.passed]
-        note = f" ({', '.join(refused)} changed answers)" if refused else ""
-        self._verdicts.append(f"{verdict.variant.upper()}: {verdict.chosen.label}{note}")
+        self._verdicts.append(verdict_summary(verdict))
         self._verdict_text = f"Fastest runtime that agrees with fp32 on {verdict.checked_on}: " + "; ".join(self._verdicts)
         self.status.setText(self._verdict_text)
         self.session.runtime_measured(verdict.variant, verdict.chosen.label)
