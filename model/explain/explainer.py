@@ -21,7 +21,7 @@ from model.explain.attention_views import SpatialMap, make_spatial_map
 from model.explain.cams import LayerPass, layer_pass
 from model.explain.faithfulness import Faithfulness, faithfulness
 from model.explain.layers import MIN_GRID, CamLayer, choose_cam_layer
-from model.explain.methods import get_method
+from model.explain.methods import METHODS, get_method
 
 
 @contextmanager
@@ -109,7 +109,9 @@ class Explainer:
         key = self._score_key(smap, target)
         if key not in self._cache:
             with eval_mode(self.model):
-                self._cache[key] = faithfulness(self.model, self.x, smap.image, target)
+                method = METHODS.get(smap.kind)
+                self._cache[key] = (method.score(self, smap, target) if method is not None
+                                    else faithfulness(self.model, self.x, smap.image, target))
         return self._cache[key]
 
     def cached(self, method: str, *, depth: int | None = None,

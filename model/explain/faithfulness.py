@@ -17,9 +17,11 @@ the pixel ranking (so ``STEPS + 1`` points from 0 % to 100 %), as RISE and the
 ``grad-cam`` package's metrics do, and all the perturbed images of one map go
 through the network in a few batches.
 
-A random map scored the same way is the baseline: a map whose deletion AUC is
-not below the random map's, or whose insertion AUC is not above it, carries no
-evidence about the prediction.
+Random maps scored the same way are the baseline: a map whose deletion AUC is
+not below theirs, or whose insertion AUC is not above it, carries no evidence
+about the prediction. The baseline is the mean of a few draws at the map's grid,
+in antithetic pairs (``random_grids``), because any single draw prefers some
+cells, and a preference for the centre looks like evidence on centred objects.
 """
 
 from __future__ import annotations
@@ -119,9 +121,28 @@ def faithfulness(
     return Faithfulness(np.linspace(0.0, 1.0, steps + 1), p[: steps + 1], p[steps + 1 :], int(target))
 
 
+RANDOM_DRAWS = 4  # two antithetic pairs: the baseline's scoring costs four maps' worth of forward passes
+
+
+def random_grids(grid: tuple[int, int], draws: int = RANDOM_DRAWS, seed: int = 0) -> list[torch.Tensor]:
+    """``draws`` baseline maps at their own grid, in antithetic pairs: seeded uniform noise, then its reverse
+    ranking (1 − noise), so that averaged over a pair every cell is ranked in the middle.
+
+    One draw alone is not "no evidence" but one fixed, arbitrary map: seed 0's 4×4 grid ranks three of the
+    four centre cells among its top five, and on centred digits that map "beat" Grad-CAM on insertion
+    (0.49 against 0.44) although eight other draws average 0.40.
+    """
+    rng = np.random.default_rng(seed)
+    grids: list[np.ndarray] = []
+    while len(grids) < draws:
+        noise = rng.random(grid).astype(np.float32)
+        grids += [noise, 1.0 - noise]
+    return [torch.from_numpy(g) for g in grids[:draws]]
+
+
 def random_grid(grid: tuple[int, int], seed: int = 0) -> torch.Tensor:
-    """The baseline map at its own grid: seeded uniform noise, one value per cell."""
-    return torch.from_numpy(np.random.default_rng(seed).random(grid).astype(np.float32))
+    """The first of the baseline's draws (the one a GUI shows)."""
+    return random_grids(grid, 1, seed)[0]
 
 
 def random_saliency(grid: tuple[int, int], size: tuple[int, int], seed: int = 0) -> np.ndarray:
@@ -129,3 +150,32 @@ def random_saliency(grid: tuple[int, int], size: tuple[int, int], seed: int = 0)
     from model.explain.attention_views import upsample
 
     return upsample(random_grid(grid, seed), size).numpy()
+
+
+def mean_faithfulness(scores: list[Faithfulness]) -> Faithfulness:
+    """The mean curves of several scores of one image and class (their AUCs are the mean AUCs)."""
+    first = scores[0]
+    return Faithfulness(first.fractions, np.mean([s.deletion for s in scores], axis=0),
+                        np.mean([s.insertion for s in scores], axis=0), first.target)
+
+
+def random_faithfulness(
+    model: nn.Module,
+    x: torch.Tensor,
+    grid: tuple[int, int],
+    target: int,
+    *,
+    draws: int = RANDOM_DRAWS,
+    seed: int = 0,
+    steps: int = STEPS,
+    batch_size: int = BATCH,
+) -> Faithfulness:
+    """What a map without evidence scores for ``x`` and ``target``: the mean curves of ``draws`` random maps
+    at ``grid`` (``random_grids``), each upsampled to the image like a CAM of that grid."""
+    from model.explain.attention_views import upsample
+
+    size = tuple(int(s) for s in x.shape[-2:])
+    return mean_faithfulness([
+        faithfulness(model, x, upsample(noise, size).numpy(), target, steps=steps, seed=seed, batch_size=batch_size)
+        for noise in random_grids(grid, draws, seed)
+    ])

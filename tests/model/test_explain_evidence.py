@@ -11,33 +11,44 @@ from torch import nn
 
 from model.explain.ablation import ablate_blocks, batch_drops
 from model.explain.cams import gradient_cam, layer_pass
-from model.explain.faithfulness import STEPS, auc, constant_baseline, faithfulness, random_saliency
+from model.explain.faithfulness import (
+    STEPS,
+    auc,
+    constant_baseline,
+    faithfulness,
+    random_faithfulness,
+    random_grids,
+    random_saliency,
+)
 from tests.model.attention_models import calibrated_b0
 
 SIZE = 32
 
 
-class QuadrantEdges(nn.Module):
-    """Squared edge response of the image, kept only in the top-left quadrant: the toy's only evidence."""
+TOP_LEFT = (slice(0, SIZE // 2), slice(0, SIZE // 2))
 
-    def __init__(self) -> None:
+
+class QuadrantEdges(nn.Module):
+    """Squared edge response of the image, kept only in one region (the top-left quadrant): the toy's only evidence."""
+
+    def __init__(self, region: tuple[slice, slice] = TOP_LEFT) -> None:
         super().__init__()
         lap = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
         self.conv = nn.Conv2d(3, 3, 3, padding=1, groups=3, bias=False)
         self.conv.weight.data[:] = lap
         mask = torch.zeros(1, 1, SIZE, SIZE)
-        mask[..., : SIZE // 2, : SIZE // 2] = 1
+        mask[..., region[0], region[1]] = 1
         self.register_buffer("mask", mask)
 
     def forward(self, x):
         return self.conv(x).pow(2) * self.mask
 
 
-def quadrant_network(image: torch.Tensor) -> nn.Module:
-    """An EfficientNet-shaped toy (features, avgpool, classifier) that looks only at the top-left quadrant:
-    class 0 wins with the quadrant's full texture (logit gap +10), class 1 once it is gone (−10)."""
+def quadrant_network(image: torch.Tensor, region: tuple[slice, slice] = TOP_LEFT) -> nn.Module:
+    """An EfficientNet-shaped toy (features, avgpool, classifier) that looks only at ``region``:
+    class 0 wins with the region's full texture (logit gap +10), class 1 once it is gone (−10)."""
     model = nn.Module()
-    model.features = nn.Sequential(QuadrantEdges(), nn.Conv2d(3, 3, 1))
+    model.features = nn.Sequential(QuadrantEdges(region), nn.Conv2d(3, 3, 1))
     model.features[1].weight.data = torch.eye(3).view(3, 3, 1, 1)
     model.features[1].bias.data.zero_()
     model.avgpool = nn.AdaptiveAvgPool2d(1)
@@ -57,8 +68,9 @@ def test_deletion_and_insertion_rank_the_true_evidence_first_and_random_last():
     truth[: SIZE // 2, : SIZE // 2] = 1.0
     cam = layer_pass(model, image, 1, [0])
     gradcam = gradient_cam("gradcam", cam.activations, cam.gradients)[0].numpy()
-    maps = {"truth": truth, "gradcam": gradcam, "random": random_saliency((4, 4), (SIZE, SIZE))}
+    maps = {"truth": truth, "gradcam": gradcam, "one random draw": random_saliency((4, 4), (SIZE, SIZE))}
     scores = {name: faithfulness(model, image, m, 0) for name, m in maps.items()}
+    scores["random"] = random_faithfulness(model, image, (4, 4), 0)  # the baseline the app scores against
     for s in scores.values():
         assert s.deletion.shape == s.insertion.shape == (STEPS + 1,)
         assert s.deletion[0] == pytest.approx(s.insertion[-1]) and s.deletion[0] > 0.99  # the untouched image
@@ -68,10 +80,35 @@ def test_deletion_and_insertion_rank_the_true_evidence_first_and_random_last():
     # Grad-CAM at the toy's full-resolution layer ranks pixels inside the quadrant by their edge energy,
     # so it may even beat the flat quadrant; both point at the evidence.
     assert {by_deletion[0], by_insertion[0]} <= {"truth", "gradcam"}
-    assert by_deletion[-1] == by_insertion[-1] == "random"
+    assert {by_deletion[-1], by_insertion[-1]} <= {"random", "one random draw"}
+    assert {by_deletion[-2], by_insertion[-2]} <= {"random", "one random draw"}
     # Against the constant baseline, greying out scattered pixels of the flat quadrant first adds edges that
     # this edge-energy toy responds to, so the truth's deletion curve falls a little later than against a blur.
     assert scores["truth"].deletion_auc < 0.25 and 0.8 < scores["truth"].insertion_auc
+
+
+def test_the_random_baseline_scores_the_same_wherever_the_evidence_is():
+    # One fixed draw of noise prefers some cells: seed 0's 4×4 grid ranks the centre early, so it "found"
+    # central evidence (insertion 0.83) and missed a corner's (0.30). Antithetic pairs rank every cell in the
+    # middle on average, as a map without evidence should.
+    image = torch.rand(1, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(0))
+    q, h = SIZE // 4, SIZE // 2
+    regions = {"top left": TOP_LEFT, "centre": (slice(q, q + h), slice(q, q + h)),
+               "bottom right": (slice(h, SIZE), slice(h, SIZE)), "top right": (slice(0, h), slice(h, SIZE))}
+    scores = {name: random_faithfulness(quadrant_network(image, region), image, (4, 4), 0)
+              for name, region in regions.items()}
+    insertion = [s.insertion_auc for s in scores.values()]
+    assert max(insertion) - min(insertion) < 0.05, scores
+    for s in scores.values():  # a random order deletes what it would insert last: the two areas agree
+        assert s.deletion_auc == pytest.approx(s.insertion_auc, abs=0.02)
+
+
+def test_random_draws_rank_every_cell_in_the_middle_on_average():
+    grids = random_grids((4, 4), draws=4)
+    assert len(grids) == 4 and all(g.shape == (4, 4) for g in grids)
+    ranks = np.stack([np.argsort(np.argsort(-g.numpy().ravel())) for g in grids])
+    np.testing.assert_allclose(ranks.mean(axis=0), (16 - 1) / 2)
+    assert not np.allclose(grids[0], grids[2])  # the pairs are different draws
 
 
 def test_auc_and_the_baseline():

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 if TYPE_CHECKING:
     from model.explain.attention_views import SpatialMap
     from model.explain.explainer import Explainer
+    from model.explain.faithfulness import Faithfulness
     from model.explain.layers import CamLayer
 
 
@@ -34,6 +35,12 @@ class ExplanationMethod:
         """The map of ``explainer``'s image for class ``target`` (SE block ``depth`` / stage ``layer``
         when the method has them; ``None`` takes the explainer's default)."""
         raise NotImplementedError
+
+    def score(self, explainer: "Explainer", smap: "SpatialMap", target: int) -> "Faithfulness":
+        """Deletion and insertion curves of this method's map ``smap`` for class ``target``."""
+        from model.explain.faithfulness import faithfulness  # torch: imported on use
+
+        return faithfulness(explainer.model, explainer.x, smap.image, target)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
