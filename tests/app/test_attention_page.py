@@ -339,3 +339,22 @@ def test_depth_charts_show_small_drops_as_they_are(qtbot):
     qtbot.wait(100)  # the axis rescales on the range change that follows
     axis = chart.getAxis("left")
     assert axis.autoSIPrefixScale == 1.0 and "x0.001" not in axis.labelString()
+
+
+def test_the_stage_follows_the_method_s_default_until_the_user_picks_one(qtbot, page, image_factory):
+    analyse(qtbot, page, image_factory("stages.png", size=(64, 64), seed=4))
+    evidence = page.panel.evidence
+    assert evidence.layer_index == 5  # Grad-CAM: the deepest stage with a 4×4 grid at 64 px
+    # Score-CAM runs the network once per channel: of the 4×4 stages it takes the one with the fewest.
+    with qtbot.waitSignal(page.evidence.scored, timeout=TIMEOUT):
+        evidence.method.setCurrentIndex(evidence.method.findData("scorecam"))
+    assert evidence.layer_index == 4 and evidence.layer.currentText().endswith("(default)")
+    assert "features.4" in evidence.cam_line.text()
+    assert not any(evidence.layer.itemText(i).endswith("(default)") for i in range(evidence.layer.count())
+                   if evidence.layer.itemData(i) != 4)
+    # A stage the user picked stays when the method changes.
+    evidence.layer.setCurrentIndex(evidence.layer.findData(3))
+    evidence.layer.activated.emit(evidence.layer.currentIndex())
+    with qtbot.waitSignal(page.evidence.scored, timeout=TIMEOUT):
+        evidence.method.setCurrentIndex(evidence.method.findData("gradcam"))
+    assert evidence.layer_index == 3 and "features.3" in evidence.cam_line.text()

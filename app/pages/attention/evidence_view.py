@@ -40,6 +40,7 @@ class EvidenceView(QWidget):
         super().__init__(parent)
         self.explainer = None
         self._asked = None  # the last request sent: scrubbing must not restart the same work
+        self._layer_picked = False  # the user chose a stage: keep it; otherwise follow the method's default
         self.depth = 0
         self.kind = "se"
         self.method = QComboBox()
@@ -47,11 +48,12 @@ class EvidenceView(QWidget):
             self.method.addItem(METHODS[name].label, name)
             self.method.setItemData(self.method.count() - 1, METHODS[name].description, 3)  # ToolTipRole
         self.method.setToolTip("The map in the right-hand pane; every one is scored against a random map")
-        self.method.currentIndexChanged.connect(self._on_choice)
+        self.method.currentIndexChanged.connect(self._on_method)
         self.layer = QComboBox()
         self.layer.setToolTip("The feature stage the map is taken at: a finer grid localises better, a deeper "
                               "stage is closer to the decision")
         self.layer.currentIndexChanged.connect(self._on_choice)
+        self.layer.activated.connect(self._on_layer_picked)
         self.score_button = QPushButton("Score this block")
         self.score_button.setToolTip("Measure the SE map of the block shown by deletion and insertion curves")
         self.score_button.clicked.connect(self._score_block)
@@ -102,20 +104,25 @@ class EvidenceView(QWidget):
         return self.layer.currentData()
 
     def set_explainer(self, explainer) -> None:
-        """A new analysis: list its stages (keeping the chosen index when it exists) and show its scores."""
+        """A new analysis: list its stages (keeping the one the user picked, when it exists) and show its scores."""
         self.explainer = explainer
         self._asked = None
-        chosen = self.layer_index
+        self._list_layers()
+        self.refresh()
+
+    def _list_layers(self) -> None:
+        """The analysed image's stages, the shown method's default marked and chosen unless the user picked one
+        (Score-CAM's default differs from Grad-CAM's when a stage with fewer channels has the same grid)."""
+        chosen = self.layer_index if self._layer_picked else None
+        result = self.explainer.result
+        default = METHODS[self.method_name].default_layer(self.explainer).index
         self.layer.blockSignals(True)
         self.layer.clear()
-        result = explainer.result
         for layer in result.cam_layers:
-            default = " (default)" if layer == result.cam_layer else ""
-            self.layer.addItem(layer.label + default, layer.index)
+            self.layer.addItem(layer.label + (" (default)" if layer.index == default else ""), layer.index)
         indexes = [layer.index for layer in result.cam_layers]
-        self.layer.setCurrentIndex(indexes.index(chosen if chosen in indexes else result.cam_layer.index))
+        self.layer.setCurrentIndex(indexes.index(chosen if chosen in indexes else default))
         self.layer.blockSignals(False)
-        self.refresh()
 
     def clear(self) -> None:
         self.explainer = None
@@ -168,6 +175,16 @@ class EvidenceView(QWidget):
                 chart.setTitle(describe_score(METHODS[smap.kind].label, smap, None, None).split(":")[0])
             else:
                 chart.clear_data()
+
+    @Slot()
+    def _on_method(self) -> None:
+        if self.explainer is not None:
+            self._list_layers()
+        self._on_choice()
+
+    @Slot()
+    def _on_layer_picked(self) -> None:
+        self._layer_picked = True
 
     @Slot()
     def _on_choice(self) -> None:
