@@ -310,6 +310,11 @@ def test_maps_come_with_scores_ablation_and_a_centred_gate_map(qtbot, page, imag
     with qtbot.waitSignal(page.evidence.scored, timeout=TIMEOUT):
         evidence.score_button.click()
     assert "deletion AUC" in evidence.se_line.text() and not evidence.score_button.isEnabled()
+    # Its random baseline is drawn on the block's own grid (8×8 at stage 3), not on the CAM's 4×4.
+    block = result.blocks[3]
+    _, block_random = explainer.cached("random", layer=block.stage)
+    assert block.stage != evidence.layer_index and explainer.map("random", layer=block.stage).grid == block.grid
+    assert f"random {block_random.deletion_auc:.2f}" in evidence.se_line.text()
     # Another method: made and scored in the background, then shown in the right-hand pane.
     with qtbot.waitSignal(page.evidence.scored, timeout=TIMEOUT):
         evidence.method.setCurrentIndex(evidence.method.findData("gradcam++"))

@@ -3,7 +3,7 @@
 It lists the whole-image methods of ``model.explain.methods`` and the CAM
 stages of the analysed image (the default one marked), says for both shown
 maps (the SE pane's and the CAM pane's) their deletion and insertion AUC next
-to the random map's, and on demand draws their curves. It never computes: what
+to those of random maps on the same grid, and on demand draws their curves. It never computes: what
 is not cached yet it asks for with ``wanted`` and shows once the page's
 ``EvidenceJob`` has made it.
 """
@@ -138,6 +138,14 @@ class EvidenceView(QWidget):
             return None, None
         return self.explainer.cached(self.method_name, layer=self.layer_index)
 
+    def _block_stage(self) -> int:
+        """The feature stage of the shown SE block: its random baseline is drawn on that stage's grid, the
+        block's own (a random map on another grid scores differently: coarse cells insert whole regions)."""
+        return self.explainer.result.blocks[self.depth].stage
+
+    def _block_random(self):
+        return self.explainer.cached("random", layer=self._block_stage())[1]
+
     # --- showing -------------------------------------------------------------------------------
     def show_block(self, depth: int, kind: str) -> None:
         self.depth, self.kind = depth, kind
@@ -149,10 +157,11 @@ class EvidenceView(QWidget):
             return
         _, random = explainer.cached("random", layer=self.layer_index)
         se_map, se_score = explainer.cached(self.kind, depth=self.depth)
+        se_random = self._block_random()
         cam_map, cam_score = self.cam_map()
-        self.se_line.setText(describe_score(METHODS[self.kind].label, se_map, se_score, random))
+        self.se_line.setText(describe_score(METHODS[self.kind].label, se_map, se_score, se_random))
         self.cam_line.setText(describe_score(METHODS[self.method_name].label, cam_map, cam_score, random))
-        self.score_button.setEnabled(se_score is None or random is None)
+        self.score_button.setEnabled(se_score is None or se_random is None)
         if cam_score is None or random is None:
             self._ask([(self.method_name, None, self.layer_index), ("random", None, self.layer_index)])
         self._refresh_curves()
@@ -167,9 +176,11 @@ class EvidenceView(QWidget):
         self.charts.setVisible(self.curves_button.isChecked())
         if self.explainer is None or not self.curves_button.isChecked():
             return
-        _, random = self.explainer.cached("random", layer=self.layer_index)
-        for chart, (smap, score) in ((self.se_chart, self.explainer.cached(self.kind, depth=self.depth)),
-                                     (self.cam_chart, self.cam_map())):
+        _, cam_random = self.explainer.cached("random", layer=self.layer_index)
+        for chart, (smap, score), random in (
+            (self.se_chart, self.explainer.cached(self.kind, depth=self.depth), self._block_random()),
+            (self.cam_chart, self.cam_map(), cam_random),
+        ):
             if score is not None and random is not None:
                 chart.show_curves(score, random)
                 chart.setTitle(describe_score(METHODS[smap.kind].label, smap, None, None).split(":")[0])
@@ -194,4 +205,4 @@ class EvidenceView(QWidget):
     @Slot()
     def _score_block(self) -> None:
         if self.explainer is not None:
-            self._ask([(self.kind, self.depth, None), ("random", None, self.layer_index)])
+            self._ask([(self.kind, self.depth, None), ("random", None, self._block_stage())])
