@@ -67,10 +67,13 @@ class AppSettings:
 
     # --- folders --------------------------------------------------------------
     def last_folder(self, kind: str) -> str:
-        """The folder last used for ``kind`` (see FOLDER_KINDS); "" when none yet."""
+        """The folder last used for ``kind`` (see FOLDER_KINDS), or the home folder when none is remembered or
+        it is gone: a file dialog given "" opens in the process's working folder, which means nothing to a user
+        who double-clicked the app."""
         if kind not in FOLDER_KINDS:
             raise KeyError(kind)
-        return self._s.value(f"folders/{kind}", "", type=str)
+        folder = self._s.value(f"folders/{kind}", "", type=str)
+        return folder if folder and Path(folder).is_dir() else str(Path.home())
 
     def set_last_folder(self, kind: str, folder: str) -> None:
         if kind not in FOLDER_KINDS:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QByteArray, QSettings
 
 from app.settings import VERSION, AppSettings
@@ -20,7 +22,7 @@ def test_defaults_for_a_fresh_user():
     assert s.version == VERSION
     assert (s.variant, s.weights, s.bundle, s.device, s.page) == ("b0", "imagenet", "", "auto", "classify")
     assert s.geometry is None
-    assert s.last_folder("images") == ""
+    assert s.last_folder("images") == str(Path.home())  # not "", which file dialogs read as the working folder
     assert s.models_selected == "b0"
     assert s.fast_decode is False
 
@@ -41,6 +43,16 @@ def test_values_survive_a_new_settings_object(tmp_path):
     assert again.last_folder("images") == str(tmp_path)
     assert again.models_selected == "b5"
     assert again.fast_decode is True
+
+
+def test_a_remembered_folder_that_is_gone_opens_the_home_folder(tmp_path):
+    s = AppSettings()
+    gone = tmp_path / "moved away"
+    gone.mkdir()
+    s.set_last_folder("dataset", str(gone))
+    assert s.last_folder("dataset") == str(gone)
+    gone.rmdir()
+    assert s.last_folder("dataset") == str(Path.home())
 
 
 def test_unknown_values_fall_back_to_defaults():

@@ -130,15 +130,18 @@ class DoctorPage(Page):
             event.acceptProposedAction()
             self.set_folder(folders[0])
 
+    def _start_folder(self) -> str:
+        return self.folder or self.context.settings.last_folder("dataset")
+
     @Slot()
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Data set to diagnose", self.folder)
+        folder = QFileDialog.getExistingDirectory(self, "Data set to diagnose", self._start_folder())
         if folder:
             self.set_folder(folder)
 
     @Slot()
     def choose_model(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Model bundle", self.folder, "Model bundles (*.pt)")
+        path, _ = QFileDialog.getOpenFileName(self, "Model bundle", self._start_folder(), "Model bundles (*.pt)")
         if path:
             self.bundle = path
             self._update_buttons()

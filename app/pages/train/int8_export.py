@@ -113,7 +113,8 @@ class Int8Export(QObject):
 
     def _ask_folder(self, message: str) -> str:
         QMessageBox.information(self.dialog_parent, "Training images needed", message)
-        return QFileDialog.getExistingDirectory(self.dialog_parent, "The folder this model was trained on")
+        return QFileDialog.getExistingDirectory(self.dialog_parent, "The folder this model was trained on",
+                                               self.context.settings.last_folder("dataset"))
 
     @Slot(str)
     def _on_needs_data(self, message: str) -> None:

@@ -9,6 +9,7 @@ are on disk: without them it trains from random weights and says so plainly.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -377,6 +378,6 @@ class TrainForm(QWidget):
 
     @Slot()
     def _choose_val_dir(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose a validation folder", self.val_dir.text())
+        folder = QFileDialog.getExistingDirectory(self, "Choose a validation folder", self.val_dir.text() or str(Path.home()))
         if folder:
             self.val_dir.setText(folder)
