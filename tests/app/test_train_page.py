@@ -615,6 +615,34 @@ def test_without_a_trash_deleting_a_run_asks_first(qtbot, tmp_path, monkeypatch)
     assert not run.exists() and deleted == [str(run)]
 
 
+def test_a_run_another_process_is_training_in_is_neither_renamed_nor_deleted(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import QFile
+    from PySide6.QtWidgets import QInputDialog, QWidget
+
+    from app.pages.train.run_files import RunFiles
+    from model.core.file_lock import FolderLock
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    files = RunFiles(parent)
+    run = tmp_path / "runs" / "going"
+    run.mkdir(parents=True)
+    training = FolderLock(run)  # what a training in another process holds for its whole run
+    assert training.acquire() is None
+    failed, trashed = [], []
+    files.failed.connect(failed.append)
+    monkeypatch.setattr(QFile, "moveToTrash", staticmethod(lambda *a: trashed.append(a) or True))
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("renamed", True)))
+    files.delete(str(run))
+    files.rename(str(run))
+    assert trashed == [] and run.is_dir() and not (run.parent / "renamed").exists()
+    assert failed == [f"The run going is in use by a training that is still going (pid {os.getpid()}): "
+                      "wait for it to finish."] * 2
+    training.release()  # the training ended: now it may go
+    files.rename(str(run))
+    assert (run.parent / "renamed").is_dir() and len(failed) == 2
+
+
 def test_a_10_class_confusion_matrix_is_whole_and_labelled_at_1280x800(qtbot, window):
     from model.training.evaluate import Evaluation
 

@@ -2,7 +2,8 @@
 
 A rename is a folder rename in the runs folder. Deleting moves the run to the
 desktop's trash (QFile.moveToTrash) so a slip can be undone; where there is no
-trash, it asks first and then deletes the folder for good.
+trash, it asks first and then deletes the folder for good. Neither touches a run
+that another process is still training in (it holds the folder's lock).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QFile, QObject, QStandardPaths, Signal
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
+
+from model.training.run_folder import run_folder_in_use
 
 _FORBIDDEN = set('/\\:*?"<>|')
 
@@ -36,8 +39,17 @@ class RunFiles(QObject):
         super().__init__(dialog_parent)
         self.dialog_parent = dialog_parent
 
+    def _refuse_if_in_use(self, path: str) -> bool:
+        """True (and the sentence sent) when a training in another process still holds the run."""
+        why = run_folder_in_use(path)
+        if why:
+            self.failed.emit(why)
+        return bool(why)
+
     def rename(self, path: str) -> None:
         old = Path(path)
+        if self._refuse_if_in_use(path):
+            return
         name, ok = QInputDialog.getText(self.dialog_parent, "Rename the run", "New name of the run folder:",
                                         text=old.name)
         name = name.strip()
@@ -50,6 +62,8 @@ class RunFiles(QObject):
         if problem:
             self.failed.emit(problem)
             return
+        if self._refuse_if_in_use(path):  # a training may have started while the dialog was open
+            return
         try:
             old.rename(new)
         except OSError as e:
@@ -59,6 +73,8 @@ class RunFiles(QObject):
 
     def delete(self, path: str) -> None:
         run = Path(path)
+        if self._refuse_if_in_use(path):
+            return
         # Qt's freedesktop trash lives in the data folder, which it will not create itself.
         Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)).mkdir(
             parents=True, exist_ok=True)
@@ -72,7 +88,7 @@ class RunFiles(QObject):
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
                 QMessageBox.StandardButton.Cancel,
             )
-            if answer != QMessageBox.StandardButton.Yes:
+            if answer != QMessageBox.StandardButton.Yes or self._refuse_if_in_use(path):
                 return
             try:
                 shutil.rmtree(run)
