@@ -363,6 +363,30 @@ def test_reopening_a_run_restores_its_curves_and_results(qtbot, page, finished_r
     assert page.use_button.isEnabled()
 
 
+def test_a_run_scored_on_a_test_folder_opens_on_its_test_results(qtbot, page, finished_run, tmp_path):
+    from dataclasses import replace
+
+    from model.training.runs import read_run
+
+    run, _ = finished_run
+    copy = copy_run(run, tmp_path / "runs")
+    validation = read_run(copy).evaluation
+    matrix = [[1, 1, 0], [0, 1, 1], [0, 0, 2]]  # what the engine writes after scoring a dataset's test/ folder
+    test = replace(validation, accuracy=4 / 6, confusion_matrix=matrix, num_images=6, mistakes=[], records=[])
+    (copy / "test_evaluation.json").write_text(json.dumps(test.to_dict()))
+    page.runs.read_run(str(copy), False)
+    qtbot.waitUntil(lambda: page.record is not None and page.is_settled(), timeout=30_000)
+    results = page.results
+    assert results.shown_split == "test" and not results.split.isHidden()
+    assert "Test accuracy 66.7 %</b> on 6 images" in results.summary.text()
+    assert results.matrix.matrix_model.matrix == matrix
+    results.split.setCurrentIndex(results.split.findData("validation"))
+    assert results.shown_split == "validation" and "Validation accuracy" in results.summary.text()
+    assert results.matrix.matrix_model.matrix == validation.confusion_matrix
+    results.show_evaluation(validation)  # a run without a test/ folder: no menu
+    assert results.split.isHidden() and results.shown_split == "validation"
+
+
 def test_a_confusion_cell_click_lists_its_misclassified_images_with_thumbnails(qtbot, page, tmp_path):
     import torch
 

@@ -162,10 +162,10 @@ class RunBrowser(QTabWidget):
             return  # overtaken by a newer read or by a new run
         self.record = record
         note = " ".join(record.notes)
-        if record.evaluation is None and not note:
+        if record.evaluation is None and record.test_evaluation is None and not note:
             note = ("No epoch was validated yet, so there is no confusion matrix." if record.epochs_done == 0
                     else "This run had no validation images, so there is no confusion matrix.")
-        self.results.show_evaluation(record.evaluation, note)
+        self.results.show_evaluations(record.evaluation, record.test_evaluation, note)
         self.run_name.setText(f"Run <b>{escape(record.path.name)}</b>")
         self.setCurrentIndex(0)
         self.update_buttons()

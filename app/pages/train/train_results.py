@@ -1,6 +1,9 @@
 """What a finished run learned: accuracy, the confusion matrix, per-class scores and the mistakes.
 
-Clicking a cell of the matrix lists the validation images behind it that were
+A run whose data set had a test/ folder was also scored on it at the end; then
+a menu switches between the test images (shown first: held out from training
+and from choosing the best epoch, they are the honest figure) and the
+validation images. Clicking a cell of the matrix lists the validation images behind it that were
 misclassified, worst first. The thumbnails are decoded elsewhere (a worker):
 this panel asks for them with ``thumbnails_wanted(paths, batch)`` and takes
 them with ``set_thumbnail``; a thumbnail of an earlier cell (older batch) is dropped.
@@ -17,6 +20,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
+    QComboBox,
     QHeaderView,
     QLabel,
     QSplitter,
@@ -32,6 +36,12 @@ from app.pages.train.mistakes_list import MistakesList
 from app.pages.train.reliability_diagram import ReliabilityDiagram
 
 NO_RESULTS = "The confusion matrix and per-class scores appear here when a run has validated its model."
+SPLITS = {
+    "test": ("Test images (held out)", "Test accuracy",
+             "Images of the data set's test/ folder: never trained on and not used to choose the best epoch"),
+    "validation": ("Validation images", "Validation accuracy",
+                   "The images each epoch was validated on; the best epoch was chosen by them, so they flatter it a little"),
+}
 
 
 class TrainResults(QWidget):
@@ -43,10 +53,16 @@ class TrainResults(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.evaluation = None
+        self.evaluations: dict = {}  # "validation" / "test" → the run's Evaluation of that split
+        self.note = ""
         self.batch = 0  # bumped whenever the listed images change
         self._auto_height = False  # the matrix shown may still take the full height by itself
         self.summary = QLabel(NO_RESULTS)
         self.summary.setWordWrap(True)
+        self.split = QComboBox()
+        self.split.setToolTip("Which images the results below are of")
+        self.split.currentIndexChanged.connect(self._on_split_chosen)
+        self.split.hide()
 
         self.matrix = ConfusionMatrixView()
         self.matrix.cell_selected.connect(self.show_cell)
@@ -101,7 +117,10 @@ class TrainResults(QWidget):
         splitter.setSizes([520, 340])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.summary)
+        summary_row = QHBoxLayout()
+        summary_row.addWidget(self.summary, 1)
+        summary_row.addWidget(self.split, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(summary_row)
         layout.addWidget(splitter, 1)
         self.show_evaluation(None)
 
@@ -115,8 +134,37 @@ class TrainResults(QWidget):
         layout.addWidget(body, 1)
         return box
 
+    def show_evaluations(self, validation, test=None, note: str = "") -> None:
+        """A run's results: its validation ``Evaluation`` and, when its data set had a test/ folder, the test one
+        (shown first). With neither, ``note`` says why there is nothing to show."""
+        self.evaluations = {name: ev for name, ev in (("test", test), ("validation", validation)) if ev is not None}
+        self.note = note
+        self.split.blockSignals(True)
+        self.split.clear()
+        for name in self.evaluations:
+            label, _, tooltip = SPLITS[name]
+            self.split.addItem(label, name)
+            self.split.setItemData(self.split.count() - 1, tooltip, Qt.ItemDataRole.ToolTipRole)
+        self.split.blockSignals(False)
+        self.split.setVisible(len(self.evaluations) > 1)
+        self._show(next(iter(self.evaluations), None))
+
     def show_evaluation(self, evaluation, note: str = "") -> None:
-        """Show an ``Evaluation`` (None: nothing validated yet, and ``note`` says why)."""
+        """Show one validation ``Evaluation`` (None: nothing validated yet, and ``note`` says why)."""
+        self.show_evaluations(evaluation, None, note)
+
+    @property
+    def shown_split(self) -> str | None:
+        """"test" or "validation": whose results are shown (None: none)."""
+        return next((name for name, ev in self.evaluations.items() if ev is self.evaluation), None)
+
+    @Slot()
+    def _on_split_chosen(self) -> None:
+        self._show(self.split.currentData())
+
+    def _show(self, split: str | None) -> None:
+        evaluation = self.evaluations.get(split) if split else None
+        note = self.note
         self.evaluation = evaluation
         self.batch += 1
         self.mistakes.clear()
@@ -132,7 +180,7 @@ class TrainResults(QWidget):
             return
         wrong = len(evaluation.mistakes)
         self.summary.setText(
-            f"<b>Validation accuracy {100 * evaluation.accuracy:.1f} %</b> on {evaluation.num_images} images "
+            f"<b>{SPLITS[split][1]} {100 * evaluation.accuracy:.1f} %</b> on {evaluation.num_images} images "
             f"· macro F1 {100 * evaluation.macro_f1:.1f} % · loss {evaluation.loss:.3f} · {wrong} misclassified"
             + (f" · calibration error (ECE) {evaluation.ece:.3f}" if evaluation.reliability else "")
             + (f" · {note}" if note else "")
