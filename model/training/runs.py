@@ -37,6 +37,7 @@ class RunSummary:
     has_checkpoint: bool  # last.pt: the run can be resumed
     modified: float  # seconds since the epoch, of the newest file
     epochs_planned: int | None = None  # from the checkpoint's settings; None when unknown
+    test_acc: float | None = None  # the best model on the data set's test/ folder, when it had one
 
     @property
     def interrupted(self) -> bool:
@@ -46,6 +47,8 @@ class RunSummary:
     def describe(self) -> str:
         """"3 epochs · best val acc 87.5 %", "stopped at epoch 3 of 10: Resume" (or why there is nothing yet)."""
         acc = "" if self.best_val_acc is None else f" · best val acc {100 * self.best_val_acc:.1f} %"
+        if self.test_acc is not None:
+            acc += f" · test {100 * self.test_acc:.1f} %"
         if self.interrupted and not self.epochs_done:
             return "stopped before its first epoch: Resume"
         if self.interrupted:
@@ -184,7 +187,18 @@ def summarize_run(path: str | os.PathLike) -> RunSummary | None:
         has_checkpoint=paths.last.is_file(),
         modified=_newest_mtime(paths),
         epochs_planned=planned_epochs(paths.last) if paths.last.is_file() else None,
+        test_acc=_test_accuracy(paths.test_evaluation),
     )
+
+
+def _test_accuracy(path: Path) -> float | None:
+    """The accuracy in a run's test_evaluation.json; None when there is none or it cannot be read (opening
+    the run says why)."""
+    try:
+        accuracy = json.loads(path.read_text(encoding="utf-8"))["accuracy"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return float(accuracy) if isinstance(accuracy, (int, float)) and 0 <= accuracy <= 1 else None
 
 
 def list_runs(root: str | os.PathLike) -> list[RunSummary]:

@@ -99,7 +99,21 @@ def test_list_runs_newest_first_and_skips_other_folders(tmp_path, finished_run):
     assert summary.epochs_done == 2 and summary.has_model and summary.has_checkpoint
     assert summary.epochs_planned == 2 and not summary.interrupted  # finished: nothing to resume
     assert summary.best_val_acc is not None and "2 epochs · best val acc" in summary.describe()
+    assert summary.test_acc is None and "test" not in summary.describe()
     assert list_runs(tmp_path / "missing") == []
+
+
+def test_a_run_scored_on_a_test_folder_lists_its_test_accuracy(tmp_path, finished_run):
+    import json
+    import shutil
+
+    run, _ = finished_run
+    copy = tmp_path / run.name
+    shutil.copytree(run, copy)
+    (copy / "test_evaluation.json").write_text(json.dumps({"accuracy": 0.75}))
+    assert list_runs(tmp_path)[0].describe().endswith("· test 75.0 %")
+    (copy / "test_evaluation.json").write_text("{damaged")
+    assert list_runs(tmp_path)[0].test_acc is None  # still listed; opening the run says what is wrong
 
 
 def test_damaged_files_become_notes_and_an_empty_folder_an_error(tmp_path):
