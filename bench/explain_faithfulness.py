@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from model.explain.attention import analyse_image, analyse_tensor  # noqa: E402
-from model.explain.evidence import beats_random  # noqa: E402
+from model.explain.evidence import beats_random, random_on_its_grid  # noqa: E402
 from model.explain.explainer import Explainer  # noqa: E402
 from model.explain.methods import METHODS  # noqa: E402
 
@@ -80,7 +80,7 @@ def score_images(classifier, files: list[Path]) -> dict[str, dict[str, list[floa
         for name, s in scores.items():
             stats[name]["deletion"].append(s.deletion_auc)
             stats[name]["insertion"].append(s.insertion_auc)
-            stats[name]["wins"].append(float(beats_random(s, scores["random"])))
+            stats[name]["wins"].append(float(beats_random(s, random_on_its_grid(explainer, name))))
         print(f"\r{n}/{len(files)} images", end="", file=sys.stderr, flush=True)
     print(f"\naccuracy on these held-out images: {correct}/{len(files)}", file=sys.stderr)
     return stats

@@ -50,14 +50,31 @@ def score_methods(
     return scores
 
 
+def random_on_its_grid(explainer: "Explainer", name: str) -> "Faithfulness":
+    """The random baseline for method ``name``'s default map: random maps on that map's own grid.
+
+    A map is only comparable with random maps of its grid (coarse cells insert whole regions at a
+    time), so an SE map at a 4×4 block is not read against the CAM's random maps when ``--layer``
+    puts the CAM on an 8×8 stage. The draws depend only on the grid, so where the grids are equal this
+    is the ``"random"`` entry itself (cached)."""
+    smap = explainer.map(name)
+    stage = smap.layer.index if smap.layer is not None else smap.block.stage
+    return explainer.score_method("random", layer=stage)
+
+
 def evidence_json(explainer: "Explainer", scores: "dict[str, Faithfulness]", ablation_mode: str = "mean") -> dict:
-    """The ``--score`` part of ``attention --json``: ``faithfulness``, ``ablation`` and the scored ``maps``."""
+    """The ``--score`` part of ``attention --json``: ``faithfulness``, ``ablation`` and the scored ``maps``
+    (each with ``beats_random``, against random maps on its own grid)."""
     ablation = explainer.ablation(ablation_mode)
+    maps = {name: map_entry(explainer.map(name)) for name in scores}
+    for name, entry in maps.items():
+        if name != "random":
+            entry["beats_random"] = beats_random(scores[name], random_on_its_grid(explainer, name))
     return {
         "faithfulness": {name: s.to_dict() for name, s in scores.items()},
         "ablation": [b.to_dict() for b in ablation.blocks],
         "ablation_mode": ablation_mode,
-        "maps": {name: map_entry(explainer.map(name)) for name in scores},
+        "maps": maps,
     }
 
 

@@ -181,6 +181,7 @@ def test_attention_score_adds_faithfulness_ablation_and_grids(fake_load, image_f
     assert [row["block"] for row in report["ablation"]] == [b["name"] for b in report["blocks"]]
     assert all(set(row) == {"block", "confidence_drop", "top1_changed"} for row in report["ablation"])
     assert all(m["grid"] for m in report["maps"].values())
+    assert all(isinstance(m["beats_random"], bool) for name, m in report["maps"].items() if name != "random")
     assert (out / "gradcam++.png").exists() and (out / "faithfulness.npz").exists()
     assert "prediction" in report and len(report["blocks"]) == 16  # the keys from before stay
     assert main(["attention", str(image), "--out", str(out), "--layer", "0"]) == 1

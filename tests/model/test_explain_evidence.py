@@ -151,3 +151,19 @@ def test_batched_drops_match_one_image_at_a_time(b0_with_a_constant_block):
     assert drops.shape == (3, 16)
     for n, target in enumerate([1, 0, 2]):
         np.testing.assert_allclose(drops[n], ablate_blocks(model, x[n : n + 1], target).drops, atol=1e-4)
+
+
+def test_each_map_is_read_against_random_maps_on_its_own_grid():
+    from model.explain.attention import analyse_tensor
+    from model.explain.evidence import random_on_its_grid
+    from model.explain.explainer import Explainer
+
+    model = calibrated_b0()
+    x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(5))
+    explainer = Explainer(model, analyse_tensor(model, x, cam_layer=3))  # the CAMs on an 8×8 stage
+    se, gradcam = explainer.map("se"), explainer.map("gradcam")
+    assert gradcam.grid == (8, 8) and se.grid == (4, 4)
+    assert random_on_its_grid(explainer, "gradcam") is explainer.score_method("random")
+    se_random = random_on_its_grid(explainer, "se")
+    assert explainer.map("random", layer=se.block.stage).grid == (4, 4)
+    assert se_random.deletion_auc != pytest.approx(explainer.score_method("random").deletion_auc, abs=1e-6)
