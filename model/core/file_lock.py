@@ -57,6 +57,19 @@ def is_locked_by_another(path: Path) -> bool:
         os.close(fd)
 
 
+def lock_holder(folder: Path) -> int | None:
+    """Who holds ``folder``'s ``FolderLock`` now: its pid (0 when it has not written it yet), or None when no
+    one does. It takes no lock and creates nothing, so it can ask about a folder it must not touch."""
+    lock_file = Path(folder) / FolderLock.NAME
+    if not is_locked_by_another(lock_file):
+        return None
+    try:
+        pid = lock_file.read_text(encoding="ascii", errors="replace").split()[0]
+    except (OSError, IndexError):
+        return 0
+    return int(pid) if pid.isdigit() else 0
+
+
 class FolderLock:
     """An exclusive lock on ``folder/.lock`` holding the owner's pid, for as long as the object is open.
 
@@ -117,4 +130,4 @@ class FolderLock:
         self.fd = None
 
 
-__all__ = ["FolderLock", "is_locked_by_another", "try_lock"]
+__all__ = ["FolderLock", "is_locked_by_another", "lock_holder", "try_lock"]

@@ -13,10 +13,9 @@ no run worth keeping either: a new run may start over it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from model.core.errors import BundleError, StudioError
-from model.core.file_lock import FolderLock, is_locked_by_another
+from model.core.file_lock import FolderLock
 from model.training.checkpoint import Checkpoint, RunPaths, load_checkpoint
 
 
@@ -37,20 +36,6 @@ def lock_run_folder(paths: RunPaths) -> FolderLock:
             f"{paths.root} is in use by another training{who}: wait for it to finish or choose another output folder."
         )
     return lock
-
-
-def run_folder_in_use(folder: str | Path) -> str:
-    """Why ``folder`` must not be renamed, moved or deleted now, or "" when no process holds its lock:
-    a training still going there would lose the files it writes next. It takes no lock and creates nothing."""
-    lock_file = Path(folder) / FolderLock.NAME
-    if not is_locked_by_another(lock_file):
-        return ""
-    try:
-        pid = lock_file.read_text(encoding="ascii", errors="replace").split()[0]
-    except (OSError, IndexError):
-        pid = ""
-    who = f" (pid {pid})" if pid.isdigit() else ""
-    return f"The run {Path(folder).name} is in use by a training that is still going{who}: wait for it to finish."
 
 
 @dataclass
@@ -103,4 +88,4 @@ def best_model_is_behind(paths: RunPaths, ckpt: Checkpoint) -> bool:
         return True
 
 
-__all__ = ["RunFolderInUse", "RunStart", "best_model_is_behind", "lock_run_folder", "open_resume", "run_folder_in_use"]
+__all__ = ["RunFolderInUse", "RunStart", "best_model_is_behind", "lock_run_folder", "open_resume"]

@@ -363,3 +363,14 @@ def test_the_stage_follows_the_method_s_default_until_the_user_picks_one(qtbot, 
     with qtbot.waitSignal(page.evidence.scored, timeout=TIMEOUT):
         evidence.method.setCurrentIndex(evidence.method.findData("gradcam"))
     assert evidence.layer_index == 3 and "features.3" in evidence.cam_line.text()
+
+
+def test_the_first_analysis_opens_on_the_scored_block_and_later_ones_keep_the_users(qtbot, page, image_factory):
+    analyse(qtbot, page, image_factory("first.png", size=(64, 64), seed=5))
+    panel, evidence = page.panel, page.panel.evidence
+    explainer = panel.analysed.explainer
+    assert panel.depth == explainer.depth() == 10  # s5 b3: the deepest SE block with a 4×4 grid at 64 px
+    assert "deletion AUC" in evidence.se_line.text()  # scored with the analysis: no button to press
+    panel.slider.setValue(2)
+    analyse(qtbot, page, image_factory("second.png", size=(64, 64), seed=6))
+    assert panel.depth == 2

@@ -101,6 +101,8 @@ class AttentionPanel(QWidget):
         self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
         self.slider.setToolTip("Scrub through the SE blocks from input to output (←/→, Page Up/Down, Home/End)")
         self.slider.valueChanged.connect(self._refresh_se)
+        self.slider.valueChanged.connect(self._on_block_picked)
+        self._block_picked = False  # the user chose a block: later analyses keep it
         self.block_label = QLabel()
         self.block_label.setMinimumWidth(340)
         self.change_toggle = QCheckBox("What SE changed")
@@ -174,13 +176,19 @@ class AttentionPanel(QWidget):
     def order(self) -> str:
         return "channel" if self.channel_order.isChecked() else "sorted"
 
+    @Slot()
+    def _on_block_picked(self) -> None:
+        self._block_picked = True
+
     def clear(self) -> None:
         self.analysed = None
         self.crop_pane.clear(EMPTY_HINT)
         self.se_pane.clear()
         self.cam_pane.clear()
         self.classes.clear()
+        self.slider.blockSignals(True)  # not a block the user picked
         self.slider.setRange(0, 0)
+        self.slider.blockSignals(False)
         self.block_label.setText("")
         self.gates.clear("The gate map appears here once an image is analysed.")
         self.gates_range.setText("")
@@ -191,10 +199,14 @@ class AttentionPanel(QWidget):
             w.setEnabled(False)
 
     def show_analysis(self, analysed) -> None:
-        """Display a finished analysis, keeping the block and toggles the user had chosen."""
+        """Display a finished analysis, keeping the block and toggles the user had chosen. Until a block is
+        chosen it opens on the one whose map is scored with the analysis (the deepest with a 4×4 grid)."""
         self.analysed = analysed
         result = analysed.result
-        depth = min(self.depth, result.num_blocks - 1)
+        if self._block_picked or analysed.explainer is None:
+            depth = min(self.depth, result.num_blocks - 1)
+        else:
+            depth = analysed.explainer.depth()
         for w in (self.slider, self.change_toggle, self.channel_order, self.centred, self.evidence):
             w.setEnabled(analysed.explainer is not None or w is not self.evidence)
         self.slider.blockSignals(True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QFile, QObject, QStandardPaths, Signal
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
-from model.training.run_folder import run_folder_in_use
+from model.core.file_lock import lock_holder  # torch-free: the window is built before torch loads
 
 _FORBIDDEN = set('/\\:*?"<>|')
 
@@ -40,11 +40,15 @@ class RunFiles(QObject):
         self.dialog_parent = dialog_parent
 
     def _refuse_if_in_use(self, path: str) -> bool:
-        """True (and the sentence sent) when a training in another process still holds the run."""
-        why = run_folder_in_use(path)
-        if why:
-            self.failed.emit(why)
-        return bool(why)
+        """True (and the sentence sent) when a training in another process still holds the run: renaming or
+        deleting it would lose the files that training writes next."""
+        holder = lock_holder(Path(path))
+        if holder is None:
+            return False
+        who = f" (pid {holder})" if holder else ""
+        self.failed.emit(f"The run {Path(path).name} is in use by a training that is still going{who}: "
+                         "wait for it to finish.")
+        return True
 
     def rename(self, path: str) -> None:
         old = Path(path)
