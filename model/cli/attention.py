@@ -178,7 +178,7 @@ def _print_evidence(evidence: dict) -> None:
         entry = evidence["maps"][name]
         where = entry.get("layer") or entry.get("block")
         grid = "×".join(map(str, entry["grid"]))
-        mark = "" if name == "random" else ("  beats random" if entry["beats_random"] else "  NOT better than random")
+        mark = "" if name == "random" else f"  {entry['judgement']}"
         print(f"  {METHODS[name].label:<18} deletion {s['deletion_auc']:.3f}  insertion {s['insertion_auc']:.3f}"
               f"  ({where}, {grid}){mark}")
     print(f"SE ablation ({evidence['ablation_mode']}): confidence drop per block")

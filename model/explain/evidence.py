@@ -69,7 +69,9 @@ def evidence_json(explainer: "Explainer", scores: "dict[str, Faithfulness]", abl
     maps = {name: map_entry(explainer.map(name)) for name in scores}
     for name, entry in maps.items():
         if name != "random":
-            entry["beats_random"] = beats_random(scores[name], random_on_its_grid(explainer, name))
+            random = random_on_its_grid(explainer, name)
+            entry["beats_random"] = beats_random(scores[name], random)
+            entry["judgement"] = judgement(scores[name], random)
     return {
         "faithfulness": {name: s.to_dict() for name, s in scores.items()},
         "ablation": [b.to_dict() for b in ablation.blocks],
@@ -84,13 +86,24 @@ def verdict(score: "Faithfulness", random: "Faithfulness") -> str:
             f"insertion AUC {score.insertion_auc:.2f} (random {random.insertion_auc:.2f})")
 
 
-MARGIN = 0.01  # AUC differences smaller than this are within the noise of one image's 20-step curves
+# AUC differences smaller than this are within the noise of the random baseline for one image: on the
+# digits model its four draws differed from sixteen draws by 0.033 on average (insertion AUC, 30 images).
+MARGIN = 0.03
 
 
 def beats_random(score: "Faithfulness", random: "Faithfulness", margin: float = MARGIN) -> bool:
     """True when the map is more faithful than noise on both curves, by at least ``margin``."""
     return bool(score.deletion_auc <= random.deletion_auc - margin
                 and score.insertion_auc >= random.insertion_auc + margin)
+
+
+def judgement(score: "Faithfulness", random: "Faithfulness", margin: float = MARGIN) -> str:
+    """The verdict in words: better than random, ahead of it only by less than its noise, or not better."""
+    if beats_random(score, random, margin):
+        return "better than random on both curves"
+    if score.deletion_auc < random.deletion_auc and score.insertion_auc > random.insertion_auc:
+        return f"ahead of random on both curves, but within its noise (±{margin:.2f})"
+    return "NOT better than random"
 
 
 def curves_table(scores: "dict[str, Faithfulness]") -> dict[str, np.ndarray]:

@@ -167,3 +167,18 @@ def test_each_map_is_read_against_random_maps_on_its_own_grid():
     se_random = random_on_its_grid(explainer, "se")
     assert explainer.map("random", layer=se.block.stage).grid == (4, 4)
     assert se_random.deletion_auc != pytest.approx(explainer.score_method("random").deletion_auc, abs=1e-6)
+
+
+def test_a_lead_within_the_random_baseline_s_noise_is_not_called_better():
+    from model.explain.evidence import MARGIN, beats_random, judgement
+    from model.explain.faithfulness import Faithfulness
+
+    def score(deletion: float, insertion: float) -> Faithfulness:
+        x = np.linspace(0, 1, STEPS + 1)
+        return Faithfulness(x, np.full_like(x, deletion), np.full_like(x, insertion), 0)
+
+    random = score(0.40, 0.40)
+    clear, slight, worse = score(0.30, 0.50), score(0.40 - MARGIN / 2, 0.40 + MARGIN / 2), score(0.45, 0.50)
+    assert beats_random(clear, random) and judgement(clear, random) == "better than random on both curves"
+    assert not beats_random(slight, random) and "within its noise" in judgement(slight, random)
+    assert judgement(worse, random) == "NOT better than random"

@@ -15,7 +15,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.pages.attention.evidence_charts import FaithfulnessChart
-from model.explain.evidence import beats_random, verdict
+from model.explain.evidence import judgement, verdict
 from model.explain.methods import METHODS, method_names
 
 CAM_METHODS = method_names(per_block=False)
@@ -26,8 +26,7 @@ def describe_score(title: str, smap, score, random) -> str:
     where = f"{title} at {smap.source}" if smap is not None else title
     if score is None or random is None:
         return f"{where}: not scored yet"
-    mark = "better than random on both curves" if beats_random(score, random) else "NOT better than random"
-    return f"{where}: {verdict(score, random)} — {mark}"
+    return f"{where}: {verdict(score, random)} — {judgement(score, random)}"
 
 
 class EvidenceView(QWidget):
