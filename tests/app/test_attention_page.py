@@ -366,8 +366,13 @@ def test_the_stage_follows_the_method_s_default_until_the_user_picks_one(qtbot, 
 
 
 def test_the_first_analysis_opens_on_the_scored_block_and_later_ones_keep_the_users(qtbot, page, image_factory):
-    analyse(qtbot, page, image_factory("first.png", size=(64, 64), seed=5))
     panel, evidence = page.panel, page.panel.evidence
+    lines_on_arrival = []
+    page.image_analysed.connect(lambda _: lines_on_arrival.append((evidence.se_line.text(), evidence.cam_line.text())))
+    analyse(qtbot, page, image_factory("first.png", size=(64, 64), seed=5))
+    # The maps are shown before they are scored; the scores follow from the background.
+    (se_line, cam_line), = lines_on_arrival
+    assert se_line.endswith(": scoring…") and cam_line.endswith(": scoring…")
     explainer = panel.analysed.explainer
     assert panel.depth == explainer.depth() == 10  # s5 b3: the deepest SE block with a 4×4 grid at 64 px
     assert "deletion AUC" in evidence.se_line.text()  # scored with the analysis: no button to press

@@ -21,11 +21,11 @@ from model.explain.methods import METHODS, method_names
 CAM_METHODS = method_names(per_block=False)
 
 
-def describe_score(title: str, smap, score, random) -> str:
-    """One line: what map, on which grid, and how it scores against the random map."""
+def describe_score(title: str, smap, score, random, scoring: bool = False) -> str:
+    """One line: what map, on which grid, and how it scores against the random map (or that it is being scored)."""
     where = f"{title} at {smap.source}" if smap is not None else title
     if score is None or random is None:
-        return f"{where}: not scored yet"
+        return f"{where}: {'scoring…' if scoring else 'not scored yet'}"
     return f"{where}: {verdict(score, random)} — {judgement(score, random)}"
 
 
@@ -158,12 +158,27 @@ class EvidenceView(QWidget):
         se_map, se_score = explainer.cached(self.kind, depth=self.depth)
         se_random = self._block_random()
         cam_map, cam_score = self.cam_map()
-        self.se_line.setText(describe_score(METHODS[self.kind].label, se_map, se_score, se_random))
-        self.cam_line.setText(describe_score(METHODS[self.method_name].label, cam_map, cam_score, random))
-        self.score_button.setEnabled(se_score is None or se_random is None)
-        if cam_score is None or random is None:
-            self._ask([(self.method_name, None, self.layer_index), ("random", None, self.layer_index)])
+        cam_missing = cam_score is None or random is None
+        se_missing = se_score is None or se_random is None
+        # The block an analysis opens on is scored without asking; others wait for "Score this block",
+        # so scrubbing the slider does not start a scoring per block.
+        se_wanted = se_missing and self.depth == explainer.depth()
+        wanted = []
+        if cam_missing:
+            wanted += [(self.method_name, None, self.layer_index), ("random", None, self.layer_index)]
+        if se_wanted:
+            wanted += [(self.kind, self.depth, None), ("random", None, self._block_stage())]
+        if wanted:
+            self._ask(wanted)
+        se_scoring = se_wanted or (se_missing and self._is_asked((self.kind, self.depth, None)))
+        self.se_line.setText(describe_score(METHODS[self.kind].label, se_map, se_score, se_random, se_scoring))
+        self.cam_line.setText(describe_score(METHODS[self.method_name].label, cam_map, cam_score, random, cam_missing))
+        self.score_button.setEnabled(se_missing and not se_scoring)
         self._refresh_curves()
+
+    def _is_asked(self, request: tuple) -> bool:
+        """Whether the last request sent for this image includes ``request`` (it is being made)."""
+        return self._asked is not None and self._asked[0] is self.explainer and request in self._asked[1]
 
     def _ask(self, requests: list) -> None:
         if (self.explainer, requests) != self._asked:
