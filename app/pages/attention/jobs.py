@@ -147,7 +147,7 @@ class EvidenceJob(QueuedJob):
         worker = EvidenceWorker(*request)
         worker.scored.connect(self.scored)
         worker.failed.connect(self.failed)
-        self.job_bar.track(worker, "Scoring the map")
+        self.job_bar.track(worker, "Scoring the maps")
         return worker
 
     def cancel(self) -> None:
