@@ -100,8 +100,9 @@ class Explainer:
         return self._cache[key]
 
     def _score_key(self, smap: SpatialMap, target: int) -> tuple:
-        return ("score", smap.kind, smap.block.depth if smap.block else None,
-                smap.layer.index if smap.layer else None, target)
+        # Random maps depend only on their grid: stages with the same grid share one (costly) score.
+        where = smap.grid if smap.kind == "random" else (smap.layer.index if smap.layer else None)
+        return ("score", smap.kind, smap.block.depth if smap.block else None, where, target)
 
     def score(self, smap: SpatialMap, target: int | None = None) -> Faithfulness:
         """Deletion and insertion curves of ``smap`` for ``target`` (default: the explained class), cached."""

@@ -167,6 +167,8 @@ def test_each_map_is_read_against_random_maps_on_its_own_grid():
     se_random = random_on_its_grid(explainer, "se")
     assert explainer.map("random", layer=se.block.stage).grid == (4, 4)
     assert se_random.deletion_auc != pytest.approx(explainer.score_method("random").deletion_auc, abs=1e-6)
+    # Stages 4 and 5 share the 4×4 grid at 64 px, so their random maps are the same draws, scored once.
+    assert explainer.score_method("random", layer=4) is explainer.score_method("random", layer=5)
 
 
 def test_a_lead_within_the_random_baseline_s_noise_is_not_called_better():
