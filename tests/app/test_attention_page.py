@@ -309,6 +309,7 @@ def test_maps_come_with_scores_ablation_and_a_centred_gate_map(qtbot, page, imag
     assert "not scored yet" in evidence.se_line.text()  # s2 b3: only the default block is scored at first
     with qtbot.waitSignal(page.evidence.scored, timeout=TIMEOUT):
         evidence.score_button.click()
+        assert evidence.se_line.text().endswith(": scoring…") and not evidence.score_button.isEnabled()
     assert "deletion AUC" in evidence.se_line.text() and not evidence.score_button.isEnabled()
     # Its random baseline is drawn on the block's own grid (8×8 at stage 3), not on the CAM's 4×4.
     block = result.blocks[3]

@@ -220,3 +220,4 @@ class EvidenceView(QWidget):
     def _score_block(self) -> None:
         if self.explainer is not None:
             self._ask([(self.kind, self.depth, None), ("random", None, self._block_stage())])
+            self.refresh()  # "scoring…", and the button off until the score is in
