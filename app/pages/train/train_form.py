@@ -378,6 +378,7 @@ class TrainForm(QWidget):
 
     @Slot()
     def _choose_val_dir(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose a validation folder", self.val_dir.text() or str(Path.home()))
+        start = self.val_dir.text() or str(Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Choose a validation folder", start)
         if folder:
             self.val_dir.setText(folder)

@@ -3,8 +3,8 @@
 A run whose data set had a test/ folder was also scored on it at the end; then
 a menu switches between the test images (shown first: held out from training
 and from choosing the best epoch, they are the honest figure) and the
-validation images. Clicking a cell of the matrix lists the validation images behind it that were
-misclassified, worst first. The thumbnails are decoded elsewhere (a worker):
+validation images. Clicking a cell of the matrix lists the images of the shown
+split behind it that were misclassified, worst first. The thumbnails are decoded elsewhere (a worker):
 this panel asks for them with ``thumbnails_wanted(paths, batch)`` and takes
 them with ``set_thumbnail``; a thumbnail of an earlier cell (older batch) is dropped.
 
@@ -19,8 +19,8 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
     QComboBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QSplitter,
