@@ -38,7 +38,7 @@ portrait photos. Then every reduced precision the Predictor uses by default on
 this CPU natively (bf16 on OpenVINO, with AMX or AVX-512 BF16) against fp32 on
 the same trained network and the same pixels: the check that keeps it from being a default.
 
-Run: ``python bench/classify.py [--quick] [--variants b0,b3,b7] [--weights imagenet]``.
+Run: ``python bench/classify.py [--quick] [--variants b0,b3,b7] [--weights imagenet] [--as-if-bf16]``.
 """
 
 from __future__ import annotations
@@ -287,6 +287,22 @@ def print_flipped(fp32: np.ndarray, reduced: np.ndarray) -> None:
         print(f"  flipped image {i}: fp32 p1 {top[i, 0]:.3f}, margin over the second class {margins[i]:.4f}")
 
 
+def assume_bf16(variants: list[str], cache: Path) -> None:
+    """Remember OpenVINO bf16 for ``variants`` in a throwaway cache, as if Measure had chosen it."""
+    import os
+
+    from model.inference.precision import native_precisions
+    from model.inference.runtime_choice import RuntimeChoice, remember_choice
+
+    cpu = torch.device("cpu")
+    if "bf16" not in native_precisions("openvino", cpu):
+        raise SystemExit("--as-if-bf16: this CPU has no native bf16 (or OpenVINO is missing)")
+    os.environ["EFFICIENTNET_STUDIO_CACHE"] = str(cache)  # the user's own choices stay untouched
+    for variant in variants:
+        remember_choice(cpu, variant, RuntimeChoice("openvino", "bf16"))
+    print("What-if: the Predictor runs OpenVINO bf16 (it fails the answer check here; see the agreement below)")
+
+
 def main() -> None:
     # Trained weights have no denormal activations; random ones can, and they
     # slow eager torch ~100× on x86. Flushing them keeps the comparison fair.
@@ -296,6 +312,9 @@ def main() -> None:
     parser.add_argument("--variants", default="b0,b3,b7")
     parser.add_argument("--weights", choices=["calibrated", "imagenet"], default="calibrated")
     parser.add_argument("--skip-agreement", action="store_true")
+    parser.add_argument("--as-if-bf16", action="store_true",
+                        help="time the Predictor as if Measure had kept OpenVINO bf16 for every variant (a what-if "
+                             "for the goals: on a CPU where bf16 fails the answer check the app never does this)")
     args = parser.parse_args()
     args.variants = ["b0"] if args.quick else args.variants.split(",")
     counts = {"b0": 48, "b1": 32, "b2": 32, "b3": 24, "b4": 16, "b5": 12, "b6": 8, "b7": 8}
@@ -305,6 +324,8 @@ def main() -> None:
           f"{'ref ms':>8}{'ms':>7}{'1-img ×':>9}{'Δp':>9}   OpenVINO ({'prec':>4}):{'img/s':>7}{'batch ×':>8}"
           f"{'ms':>7}{'1-img ×':>8}   fast decode:{'batch ×':>8}{'1-img ×':>9}   as written¹:{'1-img ×':>8}")
     with tempfile.TemporaryDirectory() as tmp:
+        if args.as_if_bf16:
+            assume_bf16(args.variants, Path(tmp) / "cache")
         photos = make_photos(Path(tmp) / "photos", 12 if args.quick else 48)
         for variant in args.variants:
             n = 12 if args.quick else counts[variant]
