@@ -8,11 +8,13 @@ the network is run again. The change in the explained class's probability,
 whether the top-1 class changes, measure what that block's gating contributes.
 
 All ablations of a batch run in a few forward passes: the batch is repeated
-once per block and the hook of block b rewrites only the copy meant for b.
+once per block and the hook of block b rewrites only the copy meant for b, and
+only in the ablating thread's own passes.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import partial
 
@@ -59,7 +61,12 @@ class Ablation:
         return self.blocks[int(np.argmax(self.drops))]
 
 
-def _replace_gates(mode: str, rows: slice, module: nn.Module, args: tuple, output: torch.Tensor) -> torch.Tensor:
+def _replace_gates(mode: str, rows: slice, owner: int, module: nn.Module, args: tuple,
+                   output: torch.Tensor) -> torch.Tensor | None:
+    # A hook sees every forward pass of its module, whichever thread runs it: the Attention page scores
+    # maps on one thread while it ablates on another, and those passes must stay untouched.
+    if threading.get_ident() != owner:
+        return None
     out = output.clone()
     part = out[rows]
     out[rows] = part.mean(dim=1, keepdim=True).expand_as(part) if mode == "mean" else torch.ones_like(part)
@@ -80,7 +87,8 @@ def ablation_probabilities(
         for start in range(0, len(modules), per_pass):
             chunk = modules[start : start + per_pass]
             handles = [
-                se.scale_activation.register_forward_hook(partial(_replace_gates, mode, slice(k * n, (k + 1) * n)))
+                se.scale_activation.register_forward_hook(
+                    partial(_replace_gates, mode, slice(k * n, (k + 1) * n), threading.get_ident()))
                 for k, se in enumerate(chunk)
             ]
             try:

@@ -184,3 +184,34 @@ def test_a_lead_within_the_random_baseline_s_noise_is_not_called_better():
     assert beats_random(clear, random) and judgement(clear, random) == "better than random on both curves"
     assert not beats_random(slight, random) and "within its noise" in judgement(slight, random)
     assert judgement(worse, random) == "NOT better than random"
+
+
+def test_an_ablation_on_one_thread_leaves_another_thread_s_passes_alone(b0_with_a_constant_block):
+    # The Attention page scores maps on one worker while it ablates on another, on the same network.
+    import threading
+
+    from model.explain.faithfulness import probabilities
+
+    model = b0_with_a_constant_block
+    x = torch.randn(6, 3, 32, 32, generator=torch.Generator().manual_seed(7))
+    expected = probabilities(model, x, 1)
+    ablating, paused, resume = [], threading.Event(), threading.Event()
+
+    def pause_the_ablation(module, args):  # inside the ablation's forward pass, its gate hooks in place
+        if threading.current_thread() in ablating and not paused.is_set():
+            paused.set()
+            resume.wait(30)
+
+    handle = model.features[0].register_forward_pre_hook(pause_the_ablation)
+    try:
+        worker = threading.Thread(target=ablate_blocks, args=(model, x[:1]))
+        ablating.append(worker)
+        worker.start()
+        assert paused.wait(30)
+        during = probabilities(model, x, 1)  # another thread's passes while the hooks are there
+        resume.set()
+        worker.join(30)
+    finally:
+        resume.set()
+        handle.remove()
+    np.testing.assert_allclose(during, expected, atol=1e-6)
