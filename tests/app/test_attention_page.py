@@ -380,3 +380,15 @@ def test_the_first_analysis_opens_on_the_scored_block_and_later_ones_keep_the_us
     panel.slider.setValue(2)
     analyse(qtbot, page, image_factory("second.png", size=(64, 64), seed=6))
     assert panel.depth == 2
+
+
+def test_a_failed_analysis_leaves_the_image_on_show_fully_scored(qtbot, page, image_factory, tmp_path):
+    # A new analysis cancels the scoring of the image on show; when it fails, that scoring is finished.
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not an image")
+    page.image_analysed.connect(lambda _: page.analyse_path(str(broken)))
+    analyse(qtbot, page, image_factory("shown.png", size=(64, 64), seed=8))
+    qtbot.waitUntil(lambda: "broken.png cannot be analysed" in page.message.text() and page.is_settled(),
+                    timeout=TIMEOUT)
+    evidence = page.panel.evidence
+    assert "deletion AUC" in evidence.se_line.text() and "deletion AUC" in evidence.cam_line.text()

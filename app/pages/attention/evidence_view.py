@@ -176,6 +176,11 @@ class EvidenceView(QWidget):
         self.score_button.setEnabled(se_missing and not se_scoring)
         self._refresh_curves()
 
+    def ask_again(self) -> None:
+        """Ask once more for what is still missing (a cancelled scoring left it unmade)."""
+        self._asked = None
+        self.refresh()
+
     def _is_asked(self, request: tuple) -> bool:
         """Whether the last request sent for this image includes ``request`` (it is being made)."""
         return self._asked is not None and self._asked[0] is self.explainer and request in self._asked[1]

@@ -45,6 +45,7 @@ class AttentionPage(PathDropTarget, Page):
         self.setAcceptDrops(True)
         self.networks = AnalysisNetworks()
         self._stale = False  # the image shown was analysed with a model that is no longer active
+        self._scoring_cut = False  # a new analysis stopped the scoring of the image on show
         self.change_action: QAction | None = None  # made by fill_menu
         self._build()
         session = self.session
@@ -84,9 +85,10 @@ class AttentionPage(PathDropTarget, Page):
         self.analysis.analysed.connect(self._on_analysed)
         self.analysis.failed.connect(self._on_failed)
         self.analysis.waiting.connect(self._on_waiting)
-        self.analysis.finished.connect(self._update_buttons)
+        self.analysis.finished.connect(self._on_analysis_finished)
         self.evidence = EvidenceJob(self.job, self.context.pool, self)
         self.evidence.scored.connect(self._on_scored)
+        self.evidence.finished.connect(self._finish_cut_scoring)
         self.evidence.failed.connect(self._show_message)
         self.panel.evidence.wanted.connect(self._on_evidence_wanted)
         self.comparison = ClassComparisonJob(self.comparison_panel, self.session, self.context.pool, self.networks, self)
@@ -181,6 +183,9 @@ class AttentionPage(PathDropTarget, Page):
         self._show_message("")
         self.tabs.setCurrentWidget(self.panel)
         self._stale = False
+        if not self.evidence.idle:  # the scores of the image on show: the new analysis needs the processor more
+            self.evidence.cancel()
+            self._scoring_cut = True
         self.analysis.request(path, target_class)
         self._update_buttons()
 
@@ -195,6 +200,19 @@ class AttentionPage(PathDropTarget, Page):
         if self.isVisible():
             self.panel.slider.setFocus()  # ←/→ and Page Up/Down scrub at once
         self.image_analysed.emit(analysed)
+
+    @Slot()
+    def _on_analysis_finished(self) -> None:
+        self._update_buttons()
+        self._finish_cut_scoring()
+
+    @Slot()
+    def _finish_cut_scoring(self) -> None:
+        """When a new analysis cut the scoring of the image on show short and then failed or was stopped,
+        that image stays on show: score what it still lacks (a new image asks for its own scores)."""
+        if self._scoring_cut and self.analysis.idle and self.evidence.idle:
+            self._scoring_cut = False
+            self.panel.evidence.ask_again()
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
