@@ -373,7 +373,7 @@ def test_the_first_analysis_opens_on_the_scored_block_and_later_ones_keep_the_us
     analyse(qtbot, page, image_factory("first.png", size=(64, 64), seed=5))
     # The maps are shown before they are scored; the scores follow from the background.
     (se_line, cam_line), = lines_on_arrival
-    assert se_line.endswith(": scoring…") and cam_line.endswith(": scoring…")
+    assert se_line.endswith(": scoring…") and cam_line == "Grad-CAM at features.5 · 112 ch · 4×4: scoring…"
     explainer = panel.analysed.explainer
     assert panel.depth == explainer.depth() == 10  # s5 b3: the deepest SE block with a 4×4 grid at 64 px
     assert "deletion AUC" in evidence.se_line.text()  # scored with the analysis: no button to press

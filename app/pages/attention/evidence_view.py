@@ -137,6 +137,10 @@ class EvidenceView(QWidget):
             return None, None
         return self.explainer.cached(self.method_name, layer=self.layer_index)
 
+    def _stage_label(self) -> str:
+        """The chosen stage, e.g. "features.5 · 112 ch · 4×4"."""
+        return next(layer.label for layer in self.explainer.result.cam_layers if layer.index == self.layer_index)
+
     def _block_stage(self) -> int:
         """The feature stage of the shown SE block: its random baseline is drawn on that stage's grid, the
         block's own (a random map on another grid scores differently: coarse cells insert whole regions)."""
@@ -172,7 +176,10 @@ class EvidenceView(QWidget):
             self._ask(wanted)
         se_scoring = se_wanted or (se_missing and self._is_asked((self.kind, self.depth, None)))
         self.se_line.setText(describe_score(METHODS[self.kind].label, se_map, se_score, se_random, se_scoring))
-        self.cam_line.setText(describe_score(METHODS[self.method_name].label, cam_map, cam_score, random, cam_missing))
+        cam_title = METHODS[self.method_name].label
+        if cam_map is None:  # not made yet: name the stage it will be taken at
+            cam_title += f" at {self._stage_label()}"
+        self.cam_line.setText(describe_score(cam_title, cam_map, cam_score, random, cam_missing))
         self.score_button.setEnabled(se_missing and not se_scoring)
         self._refresh_curves()
 
