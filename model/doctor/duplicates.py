@@ -3,7 +3,8 @@
 Exact copies share a SHA-256. Resized or re-encoded copies do not, but their
 features are almost parallel: pairs whose cosine similarity passes a threshold,
 and that are each among the other's few nearest neighbours (so one dense class
-does not chain into a single group), are joined. Groups are the connected
+does not chain into a single group), are joined, once a look at the pixels agrees
+(``pixel_check``: a network trained on the data makes a class's features alike). Groups are the connected
 pieces; a group with images in more than one split (train and val/test) is a
 leak and is marked ``across_splits``.
 """
@@ -11,7 +12,7 @@ leak and is marked ``across_splits``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -88,8 +89,10 @@ def find_duplicates(
     hashes: Sequence[str],
     splits: Sequence[str],
     threshold: float = SIMILARITY,
+    same_picture: Callable[[int, int], bool] | None = None,
 ) -> list[DuplicateFinding]:
-    """Groups of copies, most similar first; ``neighbours`` from ``nearest``."""
+    """Groups of copies, most similar first; ``neighbours`` from ``nearest``. ``same_picture(i, j)``, when
+    given, must also agree before two images with different contents are joined (``pixel_check``)."""
     idx, sims = neighbours
     groups = _Groups(len(hashes))
     first_with: dict[str, int] = {}
@@ -101,7 +104,8 @@ def find_duplicates(
     close = {(i, int(j)): float(s) for i in range(len(idx)) for j, s in zip(idx[i, :NEIGHBOURS], sims[i, :NEIGHBOURS]) if s >= threshold}
     for (i, j), s in close.items():
         if i < j and (j, i) in close and groups.find(i) != groups.find(j):
-            groups.join(i, j, s)
+            if same_picture is None or same_picture(i, j):
+                groups.join(i, j, s)
     members: dict[int, list[int]] = {}
     for i in range(len(hashes)):
         members.setdefault(groups.find(i), []).append(i)

@@ -13,7 +13,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generator, Sequence
+from typing import Callable, Generator, Sequence
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from model.doctor.duplicates import DuplicateFinding, find_duplicates, nearest, 
 from model.doctor.features import RANDOM_WARNING, FeatureSource, extract_features
 from model.doctor.labels import LabelFindings, find_label_issues
 from model.doctor.outliers import K, Imbalance, OutlierFinding, find_outliers, imbalance
+from model.doctor.pixel_check import PixelCheck
 from model.doctor.projection import principal_components, project_2d
 from model.doctor.report import DoctorReport, DuplicateGroup, LabelIssue, Outlier
 
@@ -55,8 +56,10 @@ def analyse(
     hashes: Sequence[str],
     folds: int = 5,
     seed: int = 0,
+    same_picture: Callable[[int, int], bool] | None = None,
 ) -> Analysis:
-    """Label issues, duplicates, outliers and imbalance from features and facts about the files."""
+    """Label issues, duplicates, outliers and imbalance from features and facts about the files;
+    ``same_picture`` confirms near duplicates by their pixels (``PixelCheck``) when the files are at hand."""
     labels = np.asarray(labels, dtype=np.int64)
     unit = normalised(features)
     components = principal_components(unit, NEIGHBOUR_DIMS)
@@ -68,7 +71,7 @@ def analyse(
         unit,
         components,
         find_label_issues(components, labels, len(class_names), folds, seed),
-        find_duplicates(neighbours, hashes, splits),
+        find_duplicates(neighbours, hashes, splits, same_picture=same_picture),
         find_outliers(neighbours[1], sizes),
         imbalance(class_names, labels[train] if train.any() else labels),
     )
@@ -105,6 +108,7 @@ def diagnose(
         np.array([(it.width, it.height) for it in items]).reshape(-1, 2),
         [it.print.sha256 for it in items],
         folds,
+        same_picture=PixelCheck([it.path for it in items]).same_picture,
     )
     embedding, method = project_2d(found.unit, found.components)
     yield Progress(1, 1, "Done.")

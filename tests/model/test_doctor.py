@@ -132,3 +132,32 @@ def test_cli_json_has_the_documented_keys_and_out_writes_sheets(tmp_path, capsys
 def test_cli_refuses_model_together_with_variant(tmp_path, capsys):
     assert cli_main(["doctor", str(tmp_path), "--model", "x.pt", "--variant", "b0"]) == 2
     assert "either --model" in capsys.readouterr().err
+
+
+def test_near_duplicates_need_the_pixels_to_agree_too():
+    # A network trained on the data makes a class's features alike: features alone grouped up to 50
+    # different digits. A vetoed pair stays apart; equal files are copies whatever the pixels say.
+    unit = normalised(np.array([[1.0, 0.0], [1.0, 0.001], [0.0, 1.0], [0.0, 1.0]], np.float32))
+    hashes, splits = ["a", "b", "c", "c"], ["train"] * 4
+    assert [g.members for g in find_duplicates(nearest(unit, 3), hashes, splits)] == [[0, 1], [2, 3]]
+    never = find_duplicates(nearest(unit, 3), hashes, splits, same_picture=lambda i, j: False)
+    assert [g.members for g in never] == [[2, 3]]
+
+
+def test_the_pixel_check_knows_a_resized_re_encoded_copy_from_another_picture(tmp_path):
+    from PIL import Image, ImageEnhance
+    from sklearn.datasets import load_sample_image
+
+    from model.doctor.pixel_check import PixelCheck
+
+    photo = Image.fromarray(load_sample_image("china.jpg"))  # 640×427, a real photograph
+    photo.save(tmp_path / "original.png")
+    copy = ImageEnhance.Brightness(photo.resize((384, 256), Image.Resampling.BICUBIC)).enhance(0.8)
+    copy.save(tmp_path / "copy.jpg", quality=70)
+    w, h = photo.size
+    photo.crop((w // 5, h // 5, w, h)).resize(photo.size).save(tmp_path / "another_framing.png")
+    Image.fromarray(load_sample_image("flower.jpg")).save(tmp_path / "flower.png")
+    check = PixelCheck([tmp_path / n for n in ("original.png", "copy.jpg", "another_framing.png", "flower.png")])
+    assert check.same_picture(0, 1)
+    assert not check.same_picture(0, 2) and not check.same_picture(0, 3)
+    assert check.thumbnails_made == 4
