@@ -3,9 +3,9 @@
 Exact copies share a SHA-256. Resized or re-encoded copies do not, but their
 features are almost parallel: pairs whose cosine similarity passes a threshold,
 and that are each among the other's few nearest neighbours (so one dense class
-does not chain into a single group), are joined, once a look at the pixels agrees
-(``pixel_check``: a network trained on the data makes a class's features alike). Groups are the connected
-pieces; a group with images in more than one split (train and val/test) is a
+does not chain into a single group), are joined once a look at the pixels agrees
+(``pixel_check``: a network trained on the data makes a class's features alike).
+Groups are the connected pieces; a group with images in more than one split (train and val/test) is a
 leak and is marked ``across_splits``.
 """
 

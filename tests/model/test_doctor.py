@@ -161,3 +161,7 @@ def test_the_pixel_check_knows_a_resized_re_encoded_copy_from_another_picture(tm
     assert check.same_picture(0, 1)
     assert not check.same_picture(0, 2) and not check.same_picture(0, 3)
     assert check.thumbnails_made == 4
+    Image.new("RGB", (40, 40), (200, 30, 30)).save(tmp_path / "flat_red.png")
+    Image.new("RGB", (60, 60), (30, 30, 200)).save(tmp_path / "flat_blue.jpg")
+    flat = PixelCheck([tmp_path / "flat_red.png", tmp_path / "flat_blue.jpg", tmp_path / "original.png"])
+    assert flat.same_picture(0, 1) and not flat.same_picture(0, 2)  # no pattern: the features decide
