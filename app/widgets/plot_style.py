@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 
 def theme_colours(widget: QWidget) -> tuple[QColor, QColor, QColor]:
@@ -66,3 +67,17 @@ def epoch_plot_row(widget: QWidget, titles: dict[str, str]) -> tuple[pg.Graphics
         plot.setLabel("bottom", "epoch", color=text)
         plots[key] = plot
     return view, plots, text
+
+
+def plots_over_legend(widget: QWidget, view: pg.GraphicsLayoutWidget, legend_text: str = "") -> QLabel:
+    """Lay ``view`` out in ``widget`` above one centred rich-text legend for all its plots, and return the
+    legend: outside the plots, it never hides a curve."""
+    legend = QLabel(legend_text)
+    legend.setTextFormat(Qt.TextFormat.RichText)
+    legend.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    layout = QVBoxLayout(widget)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(2)
+    layout.addWidget(view, 1)
+    layout.addWidget(legend)
+    return legend

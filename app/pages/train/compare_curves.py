@@ -12,9 +12,9 @@ from html import escape
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
-from app.widgets.plot_style import epoch_plot_row
+from app.widgets.plot_style import epoch_plot_row, plots_over_legend
 
 # Matplotlib's tab10: distinct on light and dark themes, and the live curves' blue and orange come first.
 RUN_COLOURS = tuple(QColor(c) for c in ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -37,15 +37,8 @@ class CompareCurves(QWidget):
         super().__init__(parent)
         self.view, self.plots, _ = epoch_plot_row(self, PLOTS)
         self.curves: dict[str, list[pg.PlotDataItem]] = {key: [] for key in PLOTS}
-        self.legend = QLabel()
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend = plots_over_legend(self, self.view)
         self.legend.setWordWrap(True)
-        self.legend.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.view, 1)
-        layout.addWidget(self.legend)
 
     def show_comparison(self, comparison) -> None:
         """Draw ``comparison``'s curves (model.training.run_comparison.RunComparison), replacing any drawn."""

@@ -14,10 +14,10 @@ from typing import Iterable
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from model.core.events import EpochMetrics, StepMetrics
-from app.widgets.plot_style import epoch_plot_row
+from app.widgets.plot_style import epoch_plot_row, plots_over_legend
 
 REDRAW_INTERVAL_MS = 100  # ~10 Hz
 TRAIN_COLOUR = QColor(31, 119, 180)  # blue and orange read well on light and dark themes, and for most colour-blind eyes
@@ -78,18 +78,13 @@ class TrainCurves(QWidget):
         self._timer.setInterval(REDRAW_INTERVAL_MS)
         self._timer.timeout.connect(self.flush)
         # One legend for the three plots, outside them, so that it never hides a curve.
-        self.legend = QLabel(
+        self.legend = plots_over_legend(
+            self,
+            self.view,
             f"<span style='color:{TRAIN_COLOUR.name()}'>━━ ●</span> train (each epoch; the thin line is within epochs)"
             f" &nbsp; <span style='color:{VAL_COLOUR.name()}'>━━ ●</span> validation"
-            f" &nbsp; ┆ best epoch (its model is kept)"
+            f" &nbsp; ┆ best epoch (its model is kept)",
         )
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.legend.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.view, 1)
-        layout.addWidget(self.legend)
 
     # --- feeding ---------------------------------------------------------------------------------
     def clear(self, epochs: int = 0) -> None:
